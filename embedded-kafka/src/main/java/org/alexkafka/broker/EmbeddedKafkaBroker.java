@@ -1,0 +1,199 @@
+package org.alexkafka.broker;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.MetadataVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real single-node Apache Kafka broker in KRaft mode (broker and controller in one node), run
+ * in this JVM from the Kafka server artifacts: the storage is formatted with Kafka's own storage
+ * formatter, then {@link KafkaRaftServer} is started. Listens on random loopback ports.
+ *
+ * <p>With a log directory given, the data survives a restart (the storage is formatted once);
+ * without one, a temporary directory is used and deleted on {@link #close()}.
+ */
+public final class EmbeddedKafkaBroker implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
+  private static final int NODE_ID = 1;
+  /** Large enough for the stats record (the mean image as sums). */
+  private static final int MESSAGE_MAX_BYTES = 16 * 1024 * 1024;
+
+  private final KafkaRaftServer server;
+  private final Path logDir;
+  private final boolean deleteOnClose;
+  private final String bootstrapServers;
+  private boolean closed;
+
+  private EmbeddedKafkaBroker(KafkaRaftServer server, Path logDir, boolean deleteOnClose, String bootstrapServers) {
+    this.server = server;
+    this.logDir = logDir;
+    this.deleteOnClose = deleteOnClose;
+    this.bootstrapServers = bootstrapServers;
+  }
+
+  /** Starts a broker on a temporary log directory, deleted on close. */
+  public static EmbeddedKafkaBroker start() {
+    try {
+      return start(Files.createTempDirectory("embedded-kafka-"), true);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Starts a broker whose data lives in {@code logDir} and outlives it. */
+  public static EmbeddedKafkaBroker start(Path logDir) {
+    return start(logDir, false);
+  }
+
+  private static EmbeddedKafkaBroker start(Path logDir, boolean deleteOnClose) {
+    long started = System.nanoTime();
+    try {
+      Files.createDirectories(logDir);
+      int brokerPort = freePort();
+      int controllerPort = freePort();
+      Map<String, Object> props = brokerProperties(logDir, brokerPort, controllerPort);
+      format(logDir);
+      KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
+      server.startup();
+      String bootstrap = "127.0.0.1:" + brokerPort;
+      EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, logDir, deleteOnClose, bootstrap);
+      broker.awaitReady(Duration.ofSeconds(60));
+      log.info("Embedded Kafka broker (KRaft) ready at {} in {} ms, data in {}", bootstrap,
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), logDir);
+      return broker;
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not start the embedded Kafka broker in " + logDir, e);
+    }
+  }
+
+  private static Map<String, Object> brokerProperties(Path logDir, int brokerPort, int controllerPort) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("process.roles", "broker,controller");
+    p.put("node.id", String.valueOf(NODE_ID));
+    p.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
+    p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+    p.put("controller.listener.names", "CONTROLLER");
+    p.put("inter.broker.listener.name", "PLAINTEXT");
+    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    p.put("log.dirs", logDir.toString());
+    p.put("offsets.topic.replication.factor", "1");
+    p.put("offsets.topic.num.partitions", "4");
+    p.put("transaction.state.log.replication.factor", "1");
+    p.put("transaction.state.log.min.isr", "1");
+    p.put("transaction.state.log.num.partitions", "4");
+    p.put("share.coordinator.state.topic.replication.factor", "1");
+    p.put("share.coordinator.state.topic.min.isr", "1");
+    p.put("group.initial.rebalance.delay.ms", "0");
+    p.put("num.partitions", "1");
+    // Topics come from the one registry (Topics); a typo must fail, not create a new topic.
+    p.put("auto.create.topics.enable", "false");
+    p.put("message.max.bytes", String.valueOf(MESSAGE_MAX_BYTES));
+    p.put("replica.fetch.max.bytes", String.valueOf(MESSAGE_MAX_BYTES));
+    p.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
+    return p;
+  }
+
+  /** Formats the storage once; an already formatted directory (a restart) is left as it is. */
+  private static void format(Path logDir) {
+    if (Files.exists(logDir.resolve("meta.properties"))) {
+      return;
+    }
+    try {
+      new Formatter()
+          .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+          .setNodeId(NODE_ID)
+          .setClusterId(Uuid.randomUuid().toString())
+          .setDirectories(List.of(logDir.toString()))
+          .setMetadataLogDirectory(logDir.toString())
+          .setControllerListenerName("CONTROLLER")
+          .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
+          .setIgnoreFormatted(true)
+          .run();
+    } catch (Exception e) {
+      throw new IllegalStateException("could not format Kafka storage in " + logDir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void awaitReady(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+      while (true) {
+        try {
+          if (admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).stream().anyMatch(n -> n.id() == NODE_ID)) {
+            return;
+          }
+        } catch (Exception e) {
+          if (System.nanoTime() > deadline) {
+            close();
+            throw new IllegalStateException("embedded Kafka broker did not come up within " + timeout, e);
+          }
+        }
+        Thread.sleep(100);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for the embedded broker", e);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    }
+  }
+
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  public Path logDir() {
+    return logDir;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    server.shutdown();
+    server.awaitShutdown();
+    if (deleteOnClose) {
+      deleteRecursively(logDir);
+    }
+    log.info("Embedded Kafka broker at {} stopped", bootstrapServers);
+  }
+
+  private static void deleteRecursively(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      log.warn("could not delete {}: {}", dir, e.getMessage());
+    }
+  }
+}
