@@ -1,0 +1,88 @@
+package org.alexkafka.augment;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.alexkafka.augment.lighting.LightingMagnitude;
+import org.alexkafka.schemas.config.KafkaConnection;
+
+/**
+ * Everything the augment service needs, in one typed record (built by
+ * {@link org.alexkafka.augment.cli.AugmentCommand} or by the all-in-one runner).
+ *
+ * @param seed                run seed: with the image id and variant number it fixes crop, flip and α
+ * @param variantsPerImage    K, training variants emitted per training image
+ * @param cropSize            crop side (224 for 256×256 images)
+ * @param alphaStd            standard deviation of the lighting αi (0.1 in the paper)
+ * @param lightingMagnitude   what λ means in the lighting formula (see {@link LightingMagnitude})
+ * @param processingGuarantee "exactly_once_v2" or "at_least_once"
+ * @param commitInterval      Streams commit interval (also how often the statistics sums are persisted)
+ * @param statsInterval       how often each task publishes its statistics partial (coalesces updates)
+ * @param labelWait           how long an image waits for its label to appear before it is rejected
+ */
+public record AugmentConfig(
+    KafkaConnection kafka,
+    String applicationId,
+    Path stateDir,
+    int threads,
+    long seed,
+    int variantsPerImage,
+    int cropSize,
+    double alphaStd,
+    LightingMagnitude lightingMagnitude,
+    String processingGuarantee,
+    Duration commitInterval,
+    Duration statsInterval,
+    Duration labelWait) {
+
+  public static final int DEFAULT_VARIANTS = 8;
+  public static final String EXACTLY_ONCE = "exactly_once_v2";
+  public static final String AT_LEAST_ONCE = "at_least_once";
+
+  public AugmentConfig {
+    if (variantsPerImage < 1) {
+      throw new IllegalArgumentException("--variants must be at least 1, got " + variantsPerImage);
+    }
+    if (cropSize < 1) {
+      throw new IllegalArgumentException("--crop-size must be positive, got " + cropSize);
+    }
+    if (threads < 1) {
+      throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+    }
+    if (!processingGuarantee.equals(EXACTLY_ONCE) && !processingGuarantee.equals(AT_LEAST_ONCE)) {
+      throw new IllegalArgumentException("--processing-guarantee must be " + EXACTLY_ONCE + " or " + AT_LEAST_ONCE
+          + ", got " + processingGuarantee);
+    }
+  }
+
+  /** Paper settings (224 crops, α std 0.1), the chosen defaults, for a given cluster and state dir. */
+  public static AugmentConfig defaults(KafkaConnection kafka, Path stateDir) {
+    return new AugmentConfig(kafka, "alexkafka-augment", stateDir, 1, 2012L, DEFAULT_VARIANTS, 224,
+        0.1, LightingMagnitude.STDDEV, EXACTLY_ONCE, Duration.ofSeconds(1), Duration.ofSeconds(5),
+        Duration.ofSeconds(30));
+  }
+
+  public AugmentConfig withApplicationId(String id) {
+    return new AugmentConfig(kafka, id, stateDir, threads, seed, variantsPerImage, cropSize, alphaStd,
+        lightingMagnitude, processingGuarantee, commitInterval, statsInterval, labelWait);
+  }
+
+  public AugmentConfig withCropSize(int size) {
+    return new AugmentConfig(kafka, applicationId, stateDir, threads, seed, variantsPerImage, size, alphaStd,
+        lightingMagnitude, processingGuarantee, commitInterval, statsInterval, labelWait);
+  }
+
+  public AugmentConfig withVariants(int k) {
+    return new AugmentConfig(kafka, applicationId, stateDir, threads, seed, k, cropSize, alphaStd,
+        lightingMagnitude, processingGuarantee, commitInterval, statsInterval, labelWait);
+  }
+
+  public AugmentConfig withProcessingGuarantee(String guarantee) {
+    return new AugmentConfig(kafka, applicationId, stateDir, threads, seed, variantsPerImage, cropSize, alphaStd,
+        lightingMagnitude, guarantee, commitInterval, statsInterval, labelWait);
+  }
+
+  public AugmentConfig withIntervals(Duration commit, Duration stats, Duration labels) {
+    return new AugmentConfig(kafka, applicationId, stateDir, threads, seed, variantsPerImage, cropSize, alphaStd,
+        lightingMagnitude, processingGuarantee, commit, stats, labels);
+  }
+}

@@ -1,0 +1,46 @@
+package org.alexkafka.augment;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The service's meters: {@code augment.samples} (tag topic), {@code augment.rejected} (tag reason),
+ * {@code augment.stats.images} (training images counted into the statistics) and
+ * {@code augment.labels.waiting} (images waiting for their label).
+ */
+public final class AugmentMetrics {
+
+  private final MeterRegistry registry;
+  private final Map<String, Counter> samples = new ConcurrentHashMap<>();
+  private final Map<String, Counter> rejected = new ConcurrentHashMap<>();
+  private final Counter statsImages;
+  private final Counter labelWaits;
+
+  public AugmentMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.statsImages = Counter.builder("augment.stats.images")
+        .description("Distinct training images counted into the statistics").register(registry);
+    this.labelWaits = Counter.builder("augment.labels.waited")
+        .description("Images that arrived before their label and were held back").register(registry);
+  }
+
+  public void sampleEmitted(String topic) {
+    samples.computeIfAbsent(topic, t -> Counter.builder("augment.samples").tag("topic", t)
+        .description("Samples emitted").register(registry)).increment();
+  }
+
+  public void rejected(String reason) {
+    rejected.computeIfAbsent(reason, r -> Counter.builder("augment.rejected").tag("reason", r)
+        .description("Records sent to the dead-letter topic").register(registry)).increment();
+  }
+
+  public void imageCounted() {
+    statsImages.increment();
+  }
+
+  public void labelWaited() {
+    labelWaits.increment();
+  }
+}

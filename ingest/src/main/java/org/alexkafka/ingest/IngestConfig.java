@@ -1,0 +1,104 @@
+package org.alexkafka.ingest;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.alexkafka.schemas.Split;
+import org.alexkafka.schemas.config.KafkaConnection;
+
+/**
+ * Everything the ingest service is told, in one place (built by {@code IngestCommand} or by the
+ * all-in-one runner).
+ *
+ * @param kafka where the topics are
+ * @param folder folder tree to scan (ImageNet layout), or null
+ * @param watch keep watching {@code folder} for new files after the first scan
+ * @param httpPort port of the upload endpoint; -1 = no endpoint, 0 = any free port
+ * @param defaultSplit split of files outside a train/ or val/ folder, and of uploads without one
+ * @param synsets fixed class order (LOC_synset_mapping.txt format), or null: next free index
+ * @param imageSize side of the published square (256 in the paper)
+ * @param maxPixels pictures whose header claims more pixels are refused before decoding
+ * @param seed seed of the shuffle of each scan
+ * @param threads decoding threads
+ * @param maxUploadBytes largest accepted upload body
+ * @param watchInterval how often watch mode looks for new files; a file is read once its size and
+ *     modification time have not changed over one interval (so never half-written)
+ * @param compression producer compression.type ("none" by default: raw pixels barely compress)
+ * @param replicationFactor replication of the topics the service creates if missing
+ * @param progress show a progress bar during folder scans
+ */
+public record IngestConfig(
+    KafkaConnection kafka,
+    Path folder,
+    boolean watch,
+    int httpPort,
+    Split defaultSplit,
+    Path synsets,
+    int imageSize,
+    long maxPixels,
+    long seed,
+    int threads,
+    long maxUploadBytes,
+    Duration watchInterval,
+    String compression,
+    short replicationFactor,
+    boolean progress) {
+
+  public static final int DEFAULT_IMAGE_SIZE = 256;
+  public static final long DEFAULT_MAX_UPLOAD_BYTES = 64L * 1024 * 1024;
+
+  public IngestConfig {
+    if (imageSize < 1) {
+      throw new IllegalArgumentException("--image-size must be positive: " + imageSize);
+    }
+    if (maxPixels < 1) {
+      throw new IllegalArgumentException("--max-pixels must be positive: " + maxPixels);
+    }
+    if (threads < 1) {
+      throw new IllegalArgumentException("--threads must be positive: " + threads);
+    }
+    if (watch && folder == null) {
+      throw new IllegalArgumentException("--watch needs a folder to watch");
+    }
+    defaultSplit = defaultSplit == null ? Split.TRAIN : defaultSplit;
+    watchInterval = watchInterval == null ? Duration.ofSeconds(1) : watchInterval;
+    compression = compression == null ? "none" : compression;
+  }
+
+  /** Defaults for everything but the connection: for tests and the all-in-one runner. */
+  public static IngestConfig defaults(KafkaConnection kafka) {
+    return new IngestConfig(kafka, null, false, -1, Split.TRAIN, null, DEFAULT_IMAGE_SIZE,
+        org.alexkafka.ingest.decode.ImageDecoder.DEFAULT_MAX_PIXELS, 42L,
+        Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_UPLOAD_BYTES, Duration.ofSeconds(1), "none",
+        (short) 1, false);
+  }
+
+  public IngestConfig withFolder(Path folder, boolean watch) {
+    return new IngestConfig(kafka, folder, watch, httpPort, defaultSplit, synsets, imageSize, maxPixels, seed,
+        threads, maxUploadBytes, watchInterval, compression, replicationFactor, progress);
+  }
+
+  public IngestConfig withImageSize(int size) {
+    return new IngestConfig(kafka, folder, watch, httpPort, defaultSplit, synsets, size, maxPixels, seed,
+        threads, maxUploadBytes, watchInterval, compression, replicationFactor, progress);
+  }
+
+  public IngestConfig withSynsets(Path synsets) {
+    return new IngestConfig(kafka, folder, watch, httpPort, defaultSplit, synsets, imageSize, maxPixels, seed,
+        threads, maxUploadBytes, watchInterval, compression, replicationFactor, progress);
+  }
+
+  public IngestConfig withHttpPort(int port, long maxUploadBytes) {
+    return new IngestConfig(kafka, folder, watch, port, defaultSplit, synsets, imageSize, maxPixels, seed,
+        threads, maxUploadBytes, watchInterval, compression, replicationFactor, progress);
+  }
+
+  public IngestConfig withWatchInterval(Duration interval) {
+    return new IngestConfig(kafka, folder, watch, httpPort, defaultSplit, synsets, imageSize, maxPixels, seed,
+        threads, maxUploadBytes, interval, compression, replicationFactor, progress);
+  }
+
+  public IngestConfig withProgress(boolean progress) {
+    return new IngestConfig(kafka, folder, watch, httpPort, defaultSplit, synsets, imageSize, maxPixels, seed,
+        threads, maxUploadBytes, watchInterval, compression, replicationFactor, progress);
+  }
+}

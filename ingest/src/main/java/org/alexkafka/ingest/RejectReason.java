@@ -1,0 +1,25 @@
+package org.alexkafka.ingest;
+
+/** Why an input was not published: the machine-readable {@code reason} of a Rejection record. */
+public enum RejectReason {
+  EMPTY("empty"),
+  NOT_AN_IMAGE("not-an-image"),
+  CORRUPT("corrupt"),
+  TRUNCATED("truncated"),
+  TOO_LARGE("too-large"),
+  UNREADABLE("unreadable"),
+  UNKNOWN_LABEL("unknown-label"),
+  /** Kafka did not take the record within the delivery timeout; the input can be ingested again. */
+  PUBLISH_FAILED("publish-failed");
+
+  private final String code;
+
+  RejectReason(String code) {
+    this.code = code;
+  }
+
+  /** The code written to the Rejection record and the metrics tag, e.g. "too-large". */
+  public String code() {
+    return code;
+  }
+}

@@ -1,0 +1,148 @@
+package org.alexkafka.ingest.cli;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.alexkafka.ingest.IngestConfig;
+import org.alexkafka.ingest.IngestService;
+import org.alexkafka.ingest.IngestSummary;
+import org.alexkafka.schemas.Split;
+import org.alexkafka.schemas.config.KafkaOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code ingest}: image folders (once or watched) and uploads to the images topic. */
+@Command(name = "ingest", mixinStandardHelpOptions = true,
+    description = {"Decodes images (any common format), scales the shorter side to --image-size, takes the central square "
+        + "and publishes it to the images topic; bad input goes to images.rejected with the reason.",
+        "Folder layout: <folder>/<class-id>/<image>, or <folder>/train|val/<class-id>/<image>."})
+public final class IngestCommand implements Callable<Integer> {
+
+  @Mixin
+  KafkaOptions kafka = new KafkaOptions();
+
+  @Parameters(index = "0", arity = "0..1", paramLabel = "FOLDER", defaultValue = "${env:INGEST_FOLDER:-}",
+      description = "Folder tree to ingest (env INGEST_FOLDER).")
+  String folder;
+
+  @Option(names = "--watch", defaultValue = "${env:INGEST_WATCH:-false}",
+      description = "After the first scan, keep publishing files added to FOLDER (env INGEST_WATCH).")
+  boolean watch;
+
+  @Option(names = "--http-port", defaultValue = "${env:INGEST_HTTP_PORT:--1}",
+      description = "Open the upload endpoint POST /images?label=..&split=.. on this port; -1 = off (env INGEST_HTTP_PORT, default ${DEFAULT-VALUE}).")
+  int httpPort;
+
+  @Option(names = "--split", defaultValue = "${env:INGEST_SPLIT:-train}",
+      description = "Split of files outside a train/ or val/ folder and of uploads without split= (env INGEST_SPLIT, default ${DEFAULT-VALUE}).")
+  String split;
+
+  @Option(names = "--synsets", defaultValue = "${env:INGEST_SYNSETS:-}",
+      description = "Class order file (LOC_synset_mapping.txt format): line number = class index; other classes are rejected (env INGEST_SYNSETS).")
+  String synsets;
+
+  @Option(names = "--image-size", defaultValue = "${env:INGEST_IMAGE_SIZE:-256}",
+      description = "Side of the published square (env INGEST_IMAGE_SIZE, default ${DEFAULT-VALUE}).")
+  int imageSize;
+
+  @Option(names = "--max-pixels", defaultValue = "${env:INGEST_MAX_PIXELS:-50000000}",
+      description = "Refuse images whose header claims more pixels (env INGEST_MAX_PIXELS, default ${DEFAULT-VALUE}).")
+  long maxPixels;
+
+  @Option(names = "--max-bytes", defaultValue = "${env:INGEST_MAX_BYTES:-67108864}",
+      description = "Largest file or upload body accepted (env INGEST_MAX_BYTES, default ${DEFAULT-VALUE}).")
+  long maxBytes;
+
+  @Option(names = "--seed", defaultValue = "${env:INGEST_SEED:-42}",
+      description = "Seed of the shuffle of each scan (env INGEST_SEED, default ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--threads", defaultValue = "${env:INGEST_THREADS:-0}",
+      description = "Decoding threads; 0 = one per core (env INGEST_THREADS).")
+  int threads;
+
+  @Option(names = "--watch-interval-ms", defaultValue = "${env:INGEST_WATCH_INTERVAL_MS:-1000}",
+      description = "How often watch mode looks for new files (env INGEST_WATCH_INTERVAL_MS, default ${DEFAULT-VALUE}).")
+  long watchIntervalMs;
+
+  @Option(names = "--compression", defaultValue = "${env:INGEST_COMPRESSION:-none}",
+      description = "Producer compression.type (env INGEST_COMPRESSION, default ${DEFAULT-VALUE}: decoded pixels barely compress).")
+  String compression;
+
+  @Option(names = "--replication-factor", defaultValue = "${env:REPLICATION_FACTOR:-1}",
+      description = "Replication of topics created if missing (env REPLICATION_FACTOR, default ${DEFAULT-VALUE}).")
+  short replicationFactor;
+
+  @Option(names = "--no-progress", negatable = false, defaultValue = "false", description = "No progress bar.")
+  boolean noProgress;
+
+  private MeterRegistry registry = new SimpleMeterRegistry();
+
+  /** The all-in-one runner passes its registry so the counters reach its metrics endpoint. */
+  public IngestCommand withRegistry(MeterRegistry registry) {
+    this.registry = registry;
+    return this;
+  }
+
+  public IngestConfig toConfig() {
+    Split defaultSplit = switch (split.toLowerCase(Locale.ROOT)) {
+      case "train" -> Split.TRAIN;
+      case "val" -> Split.VAL;
+      default -> throw new IllegalArgumentException("--split must be train or val, got " + split);
+    };
+    return new IngestConfig(kafka.toConnection(), blank(folder) ? null : Path.of(folder), watch, httpPort, defaultSplit,
+        blank(synsets) ? null : Path.of(synsets), imageSize, maxPixels, seed,
+        threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), maxBytes, Duration.ofMillis(watchIntervalMs),
+        compression, replicationFactor, !noProgress);
+  }
+
+  private static boolean blank(String s) {
+    return s == null || s.isBlank();
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    IngestConfig config = toConfig();
+    if (config.folder() == null && config.httpPort() < 0) {
+      System.err.println("nothing to do: give a FOLDER and/or --http-port");
+      return 2;
+    }
+    CountDownLatch stop = new CountDownLatch(1);
+    CountDownLatch closed = new CountDownLatch(1);
+    try (IngestService service = new IngestService(config, registry).start()) {
+      if (config.folder() != null && !config.watch()) {
+        IngestSummary summary = service.scanFolder(config.folder());
+        System.out.println(summary.describe());
+      } else if (config.folder() != null) {
+        System.out.println(service.startWatch(config.folder()).describe());
+      }
+      if (config.watch() || config.httpPort() >= 0) {
+        if (config.httpPort() >= 0) {
+          int port = service.startHttp(config.httpPort());
+          System.out.println("upload endpoint: POST http://localhost:" + port + "/images?label=<class-id>&split=train|val");
+        }
+        // Ctrl-C: let the service close (flush the producer) before the JVM exits.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+          stop.countDown();
+          try {
+            closed.await(60, java.util.concurrent.TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }, "ingest-stop"));
+        System.out.println("running; Ctrl-C to stop");
+        stop.await();
+        System.out.println(service.summary().describe());
+      }
+    } finally {
+      closed.countDown();
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,144 @@
+package org.alexkafka.ingest.decode;
+
+import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
+import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
+import javax.imageio.stream.ImageInputStream;
+import org.alexkafka.ingest.RejectReason;
+import org.alexkafka.ingest.resize.Pixels;
+
+/**
+ * Bytes in, an upright 8-bit picture out, or a {@link DecodeException} with the reason. The format
+ * comes from the content (ImageIO asks each installed reader whether it recognises the bytes), never
+ * from the file name. Thread-safe: every call uses its own reader.
+ */
+public final class ImageDecoder {
+
+  /** Default pixel limit: 50 megapixels (e.g. 8660 x 5773), ~150 MB of RGB once decoded. */
+  public static final long DEFAULT_MAX_PIXELS = 50_000_000L;
+
+  static {
+    ImageIO.setUseCache(false); // never spill to temp files: everything is in memory already
+    ImageIO.scanForPlugins();   // the TwelveMonkeys readers, whatever class loader loaded us
+  }
+
+  private final long maxPixels;
+
+  public ImageDecoder(long maxPixels) {
+    if (maxPixels < 1) {
+      throw new IllegalArgumentException("maxPixels must be positive: " + maxPixels);
+    }
+    this.maxPixels = maxPixels;
+  }
+
+  public ImageDecoder() {
+    this(DEFAULT_MAX_PIXELS);
+  }
+
+  public long maxPixels() {
+    return maxPixels;
+  }
+
+  public DecodedImage decode(byte[] bytes) throws DecodeException {
+    if (bytes.length == 0) {
+      throw new DecodeException(RejectReason.EMPTY, "empty file (0 bytes)");
+    }
+    try {
+      return decodeChecked(bytes);
+    } catch (DecodeException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new DecodeException(RejectReason.CORRUPT, "cannot decode: " + e.getMessage(), e);
+    } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+      // Plugins throw IndexOutOfBounds, NegativeArraySize, IllegalState... on hostile input.
+      throw new DecodeException(RejectReason.CORRUPT, "decoder failed: " + e, e);
+    }
+  }
+
+  private DecodedImage decodeChecked(byte[] bytes) throws IOException, DecodeException {
+    try (ImageInputStream in = new ByteArrayImageInputStream(bytes)) {
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+      if (!readers.hasNext()) {
+        throw new DecodeException(RejectReason.NOT_AN_IMAGE,
+            "not a recognised image format (first bytes: " + firstBytes(bytes) + ")");
+      }
+      ImageReader reader = readers.next();
+      try {
+        reader.setInput(in, true, true);
+        String format = reader.getFormatName().toLowerCase(Locale.ROOT);
+        long width = reader.getWidth(0);
+        long height = reader.getHeight(0);
+        if (width < 1 || height < 1) {
+          throw new DecodeException(RejectReason.CORRUPT, "header claims " + width + "x" + height + " pixels");
+        }
+        if (width * height > maxPixels) {
+          throw new DecodeException(RejectReason.TOO_LARGE, "header claims " + width + "x" + height + " = "
+              + width * height + " pixels, over the limit of " + maxPixels + " (--max-pixels)");
+        }
+        List<String> fatal = new ArrayList<>();
+        reader.addIIOReadWarningListener((source, warning) -> {
+          if (isTruncation(warning)) {
+            fatal.add(warning);
+          }
+        });
+        BufferedImage image = reader.read(0, readParam(reader));
+        if (!fatal.isEmpty()) {
+          // The JPEG decoder only warns and fills the missing rows with grey.
+          throw new DecodeException(RejectReason.TRUNCATED, "truncated " + format + ": " + String.join("; ", fatal));
+        }
+        DecodedImage decoded = RasterExtraction.extract(image, format);
+        if (format.equals("jpeg")) {
+          int orientation = ExifOrientation.ofJpeg(bytes);
+          if (orientation != 1) {
+            Pixels upright = ExifOrientation.apply(decoded.pixels(), orientation);
+            decoded = new DecodedImage(upright, decoded.order(), decoded.profile(), format);
+          }
+        }
+        return decoded;
+      } finally {
+        reader.dispose();
+      }
+    }
+  }
+
+  /**
+   * Asks for the raw samples of an RGB picture with a non-sRGB profile (the reader would otherwise
+   * convert every pixel of the full-size picture): the profile is applied after the resize.
+   */
+  private static ImageReadParam readParam(ImageReader reader) throws IOException {
+    ImageReadParam param = reader.getDefaultReadParam();
+    Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+    while (types.hasNext()) {
+      ImageTypeSpecifier type = types.next();
+      ColorSpace cs = type.getColorModel().getColorSpace();
+      if (cs.getType() == ColorSpace.TYPE_RGB && !cs.isCS_sRGB() && type.getNumBands() == 3
+          && type.getSampleModel().getDataType() == java.awt.image.DataBuffer.TYPE_BYTE) {
+        param.setDestinationType(type);
+        break;
+      }
+    }
+    return param;
+  }
+
+  static boolean isTruncation(String warning) {
+    String w = warning.toLowerCase(Locale.ROOT);
+    return w.contains("premature end") || w.contains("missing eoi") || w.contains("truncated");
+  }
+
+  private static String firstBytes(byte[] bytes) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < Math.min(8, bytes.length); i++) {
+      sb.append(String.format("%02x", bytes[i] & 0xFF));
+    }
+    return sb.toString();
+  }
+}

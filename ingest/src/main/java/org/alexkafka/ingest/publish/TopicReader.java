@@ -1,0 +1,45 @@
+package org.alexkafka.ingest.publish;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Deserializer;
+
+/** Reads a topic from its beginning up to its end at the time of the call (start-up recovery). */
+public final class TopicReader {
+
+  private TopicReader() {}
+
+  public static <K, V> long readToEnd(Map<String, Object> clientProps, String topic, Deserializer<K> keys,
+      Deserializer<V> values, Duration timeout, BiConsumer<K, V> each) {
+    Map<String, Object> props = new HashMap<>(clientProps);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
+    long count = 0;
+    try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(props, keys, values)) {
+      List<TopicPartition> partitions = consumer.partitionsFor(topic, timeout).stream()
+          .map(p -> new TopicPartition(topic, p.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (partitions.stream().anyMatch(tp -> consumer.position(tp, timeout) < end.get(tp))) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("could not read " + topic + " to its end within " + timeout);
+        }
+        for (ConsumerRecord<K, V> r : consumer.poll(Duration.ofMillis(200))) {
+          each.accept(r.key(), r.value());
+          count++;
+        }
+      }
+    }
+    return count;
+  }
+}

@@ -1,0 +1,124 @@
+package org.alexkafka.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.alexkafka.broker.SharedKafka;
+import org.alexkafka.schemas.Image;
+import org.alexkafka.schemas.LabelEntry;
+import org.alexkafka.schemas.Split;
+import org.alexkafka.schemas.config.KafkaConnection;
+import org.alexkafka.schemas.topics.Topics;
+import org.junit.jupiter.api.Test;
+
+/** The real photos of shared/data through the real embedded broker, and a restart. */
+class IngestServiceIT {
+
+  private static final int SIZE = 64;
+
+  private static IngestConfig config(Topics topics) {
+    return IngestConfig.defaults(new KafkaConnection(SharedKafka.broker().bootstrapServers(), topics))
+        .withImageSize(SIZE).withProgress(true);
+  }
+
+  private static long files(Path root) throws Exception {
+    try (Stream<Path> s = Files.walk(root)) {
+      return s.filter(Files::isRegularFile).count();
+    }
+  }
+
+  @Test
+  void everyRealPhotoIsPublishedOrRejectedAndARestartPublishesNothingTwice() throws Exception {
+    Topics topics = SharedKafka.freshTopics("ingest-it");
+    Path val100 = TestData.root().resolve("imagenet-val-100");
+    Path mini = TestData.root().resolve("imagenette-mini");
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+    IngestSummary first;
+    IngestSummary second;
+    try (IngestService service = new IngestService(config(topics), meters).start()) {
+      first = service.scanFolder(val100);
+      second = service.scanFolder(mini);
+    }
+    assertThat(first.seen()).isEqualTo(files(val100)).isEqualTo(100);
+    assertThat(first.published() + first.rejected() + first.duplicates()).isEqualTo(first.seen());
+    assertThat(second.seen()).isEqualTo(files(mini)).isEqualTo(800);
+    assertThat(second.published() + second.rejected() + second.duplicates()).isEqualTo(second.seen());
+    // Real ImageNet photos are all decodable: nothing rejected, nothing repeated.
+    assertThat(first.rejected() + second.rejected()).isZero();
+    assertThat(first.duplicates() + second.duplicates()).isZero();
+    assertThat(meters.get("ingest.images.published").counter().count()).isEqualTo(900.0);
+
+    TopicContents contents = TopicContents.read(SharedKafka.broker().bootstrapServers(), topics);
+    assertThat(contents.images()).hasSize((int) (first.published() + second.published()));
+    assertThat(contents.rejections()).hasSize((int) (first.rejected() + second.rejected()));
+    Set<String> ids = new HashSet<>();
+    for (Image image : contents.images()) {
+      assertThat(ids.add(image.getId())).as("id %s published once", image.getId()).isTrue();
+      assertThat(image.getWidth()).isEqualTo(SIZE);
+      assertThat(image.getHeight()).isEqualTo(SIZE);
+      assertThat(image.getPixels().remaining()).isEqualTo(SIZE * SIZE * 3);
+      assertThat(image.getId()).hasSize(64).isEqualTo(org.alexkafka.ingest.publish.ContentId.of(Files.readAllBytes(Path.of(image.getSource()))));
+      Path source = Path.of(image.getSource());
+      assertThat(image.getLabel()).isEqualTo(source.getParent().getFileName().toString());
+      if (source.startsWith(mini)) {
+        assertThat(image.getSplit()).isEqualTo(Split.valueOf(source.getParent().getParent().getFileName().toString().toUpperCase()));
+      } else {
+        assertThat(image.getSplit()).isEqualTo(Split.TRAIN);
+      }
+    }
+    assertThat(contents.images().stream().filter(i -> i.getSplit() == Split.VAL)).hasSize(200);
+    // Every class is registered once, with distinct indices 0..n-1 given in order of first use.
+    Set<String> classes = contents.images().stream().map(Image::getLabel).collect(Collectors.toSet());
+    assertThat(contents.labels().keySet()).isEqualTo(classes);
+    assertThat(contents.labelRecords()).isEqualTo(classes.size());
+    assertThat(contents.labels().values().stream().map(LabelEntry::getIndex).sorted().toList())
+        .isEqualTo(java.util.stream.IntStream.range(0, classes.size()).boxed().toList());
+
+    // A restart reads back the ids and the classes: nothing is published twice.
+    Map<String, Integer> indices;
+    IngestSummary again;
+    try (IngestService service = new IngestService(config(topics), new SimpleMeterRegistry()).start()) {
+      again = service.scanFolder(mini);
+      indices = service.labels();
+    }
+    assertThat(again.seen()).isEqualTo(800);
+    assertThat(again.published()).isZero();
+    assertThat(again.duplicates()).isEqualTo(800);
+    TopicContents after = TopicContents.read(SharedKafka.broker().bootstrapServers(), topics);
+    assertThat(after.images()).hasSize(contents.images().size());
+    assertThat(after.labelRecords()).isEqualTo(contents.labelRecords());
+    contents.labels().forEach((k, v) -> assertThat(indices.get(k)).isEqualTo(v.getIndex()));
+  }
+
+  @Test
+  void theSameContentUnderTwoNamesIsOneImage(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Topics topics = SharedKafka.freshTopics("ingest-dup");
+    Path photo = Files.list(TestData.root().resolve("imagenet-val-100/n01440764")).findFirst().orElseThrow();
+    Files.createDirectories(dir.resolve("n01440764"));
+    Files.createDirectories(dir.resolve("n01443537"));
+    Files.copy(photo, dir.resolve("n01440764/a.JPEG"));
+    Files.copy(photo, dir.resolve("n01440764/b.JPEG"));
+    Files.copy(photo, dir.resolve("n01443537/c.JPEG"));
+    IngestSummary summary;
+    try (IngestService service = new IngestService(config(topics), new SimpleMeterRegistry()).start()) {
+      summary = service.scanFolder(dir);
+    }
+    assertThat(summary.seen()).isEqualTo(3);
+    assertThat(summary.published()).isEqualTo(1);
+    assertThat(summary.duplicates()).isEqualTo(2);
+    assertThat(TopicContents.read(SharedKafka.broker().bootstrapServers(), topics).images()).hasSize(1);
+  }
+
+  static List<String> unused() {
+    return List.of();
+  }
+}

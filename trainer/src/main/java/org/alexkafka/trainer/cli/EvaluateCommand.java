@@ -1,0 +1,49 @@
+package org.alexkafka.trainer.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.alexkafka.schemas.config.KafkaConnection;
+import org.alexkafka.schemas.config.KafkaOptions;
+import org.alexkafka.trainer.checkpoint.CheckpointStore;
+import org.alexkafka.trainer.data.BatchAssembler;
+import org.alexkafka.trainer.data.StatsReader;
+import org.alexkafka.trainer.eval.EvalResult;
+import org.alexkafka.trainer.eval.Evaluator;
+import org.alexkafka.trainer.model.AlexNetSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code evaluate --checkpoint DIR}: top-1/top-5 error of a checkpoint on samples.val (centre crop and 10 views). */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+    description = "Evaluate a checkpoint on samples.val: top-1/top-5 error, centre crop and 10-view average.")
+public class EvaluateCommand implements Callable<Integer> {
+
+  @Mixin
+  KafkaOptions kafka = new KafkaOptions();
+
+  @Option(names = "--checkpoint", required = true, defaultValue = "${env:CHECKPOINT:-}",
+      description = "A checkpoint directory, or a checkpoint root (then its newest checkpoint). Env CHECKPOINT.")
+  Path checkpoint;
+
+  @Option(names = "--batch", defaultValue = "${env:EVAL_BATCH:-128}", description = "Env EVAL_BATCH.")
+  int batch;
+
+  @Option(names = "--stats-timeout", defaultValue = "${env:STATS_TIMEOUT:-60}", description = "Env STATS_TIMEOUT.")
+  long statsTimeout;
+
+  @Override
+  public Integer call() {
+    EvalResult r = evaluate(kafka.toConnection(), checkpoint, batch, Duration.ofSeconds(statsTimeout));
+    System.out.println(r.summary());
+    return 0;
+  }
+
+  public static EvalResult evaluate(KafkaConnection kafka, Path checkpoint, int batch, Duration statsTimeout) {
+    CheckpointStore.Loaded loaded = CheckpointStore.load(checkpoint); // SPEED HOOK: restored network (inference)
+    AlexNetSpec spec = loaded.state().config().spec();
+    BatchAssembler assembler = new BatchAssembler(StatsReader.latestMean(kafka, statsTimeout), spec.inputSize(), spec.classes());
+    return new Evaluator(kafka, assembler, batch).evaluate(loaded.net());
+  }
+}

@@ -1,0 +1,155 @@
+package org.alexkafka.trainer.cli;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.alexkafka.schemas.config.KafkaOptions;
+import org.alexkafka.trainer.train.Trainer;
+import org.alexkafka.trainer.train.TrainerConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code train}: AlexNet from samples.train, resuming from the newest checkpoint unless told otherwise. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+    description = "Train AlexNet on the samples topics with the paper's momentum SGD; checkpoints and resumes.")
+public class TrainCommand implements Callable<Integer> {
+
+  @Mixin
+  KafkaOptions kafka = new KafkaOptions();
+
+  @Option(names = "--profile", defaultValue = "${env:TRAIN_PROFILE:-paper}",
+      description = "paper (the paper's widths) or small (same network, narrower; tests/demo). Env TRAIN_PROFILE.")
+  String profile;
+
+  @Option(names = "--classes", defaultValue = "${env:TRAIN_CLASSES:-1000}", description = "Output classes (env TRAIN_CLASSES).")
+  int classes;
+
+  @Option(names = "--input-size", defaultValue = "${env:TRAIN_INPUT_SIZE:-224}",
+      description = "Crop side the samples carry (env TRAIN_INPUT_SIZE; 224 = the paper's crops).")
+  int inputSize;
+
+  @Option(names = "--towers", defaultValue = "${env:TRAIN_TOWERS:-1}",
+      description = "1, or 2 for the paper's two-GPU grouping of conv2/4/5 (env TRAIN_TOWERS).")
+  int towers;
+
+  @Option(names = "--batch", defaultValue = "${env:TRAIN_BATCH:-128}",
+      description = "GLOBAL batch size, split over the devices (env TRAIN_BATCH).")
+  int batch;
+
+  @Option(names = "--epochs", defaultValue = "${env:TRAIN_EPOCHS:-90}", description = "Epochs to train (env TRAIN_EPOCHS).")
+  int epochs;
+
+  @Option(names = "--from-beginning", defaultValue = "${env:TRAIN_FROM_BEGINNING:-false}",
+      description = "Ignore existing checkpoints: new network, epoch 1 from offset 0 (env TRAIN_FROM_BEGINNING).")
+  boolean fromBeginning;
+
+  @Option(names = "--follow", defaultValue = "${env:TRAIN_FOLLOW:-false}",
+      description = "Train without end, epoch after epoch, waiting for samples when there are none (env TRAIN_FOLLOW).")
+  boolean follow;
+
+  @Option(names = "--checkpoint-dir", defaultValue = "${env:CHECKPOINT_DIR:-checkpoints}", description = "Env CHECKPOINT_DIR.")
+  String checkpointDir;
+
+  @Option(names = "--checkpoint-every", defaultValue = "${env:CHECKPOINT_EVERY:-1000}",
+      description = "Iterations between checkpoints; 0 = only at epoch ends and at the end (env CHECKPOINT_EVERY).")
+  int checkpointEvery;
+
+  @Option(names = "--keep-checkpoints", defaultValue = "${env:KEEP_CHECKPOINTS:-3}", description = "Env KEEP_CHECKPOINTS.")
+  int keepCheckpoints;
+
+  @Option(names = "--shuffle-buffer", defaultValue = "${env:SHUFFLE_BUFFER:-1024}",
+      description = "Samples in the shuffle buffer (env SHUFFLE_BUFFER).")
+  int shuffleBuffer;
+
+  @Option(names = "--lr", defaultValue = "${env:LEARNING_RATE:-0.01}", description = "Initial learning rate (env LEARNING_RATE).")
+  double learningRate;
+
+  @Option(names = "--lr-schedule", defaultValue = "${env:LR_SCHEDULE:-plateau}",
+      description = "plateau (divide by 10 after --patience evaluations without improvement) or steps (env LR_SCHEDULE).")
+  String lrSchedule;
+
+  @Option(names = "--patience", defaultValue = "${env:LR_PATIENCE:-2}", description = "Env LR_PATIENCE.")
+  int patience;
+
+  @Option(names = "--lr-steps", defaultValue = "${env:LR_STEPS:-}", split = ",",
+      description = "Epochs after which the steps schedule divides by 10, e.g. 30,60,80 (env LR_STEPS).")
+  List<Integer> lrSteps;
+
+  @Option(names = "--devices", defaultValue = "${env:TRAIN_DEVICES:-1}",
+      description = "Data-parallel workers: GPUs with CUDA, threads on CPU (env TRAIN_DEVICES).")
+  int devices;
+
+  @Option(names = "--seed", defaultValue = "${env:TRAIN_SEED:-42}", description = "Env TRAIN_SEED.")
+  long seed;
+
+  @Option(names = "--run-dir", defaultValue = "${env:RUN_DIR:-runs/train}",
+      description = "Where metrics.jsonl goes (env RUN_DIR).")
+  String runDir;
+
+  @Option(names = "--log-every", defaultValue = "${env:LOG_EVERY:-20}", description = "Iterations per log line (env LOG_EVERY).")
+  int logEvery;
+
+  @Option(names = "--eval-each-epoch", defaultValue = "${env:EVAL_EACH_EPOCH:-true}", negatable = true,
+      description = "Evaluate on samples.val at every epoch end (env EVAL_EACH_EPOCH).")
+  boolean evalEachEpoch;
+
+  @Option(names = "--max-iterations", defaultValue = "${env:MAX_ITERATIONS:-0}", description = "0 = no limit (env MAX_ITERATIONS).")
+  long maxIterations;
+
+  @Option(names = "--max-seconds", defaultValue = "${env:MAX_SECONDS:-0}", description = "0 = no limit (env MAX_SECONDS).")
+  long maxSeconds;
+
+  @Option(names = "--stats-timeout", defaultValue = "${env:STATS_TIMEOUT:-300}",
+      description = "Seconds to wait for the mean image on the stats topic (env STATS_TIMEOUT).")
+  long statsTimeout;
+
+  private MeterRegistry registry = new SimpleMeterRegistry();
+
+  /** The registry the run records into (the CLI wiring passes its Prometheus registry). */
+  public TrainCommand withRegistry(MeterRegistry r) {
+    this.registry = r;
+    return this;
+  }
+
+  public TrainerConfig config() {
+    return new TrainerConfig(profile, classes, inputSize, towers, batch, epochs, fromBeginning, follow, checkpointDir,
+        checkpointEvery, keepCheckpoints, shuffleBuffer, learningRate, lrSchedule, patience,
+        lrSteps == null ? List.of() : lrSteps, devices, seed, runDir, logEvery, evalEachEpoch, maxIterations, maxSeconds,
+        statsTimeout);
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    Trainer trainer = new Trainer(config(), kafka.toConnection(), registry);
+    CountDownLatch done = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      trainer.stop(); // Ctrl-C / SIGTERM: finish the step, write a checkpoint, then exit
+      try {
+        done.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "trainer-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      Trainer.Result r = trainer.run();
+      System.out.printf("trained to epoch %d, iteration %d (%d samples), lr %s, checkpoint %s%n", r.epoch(), r.iteration(),
+          r.samplesTrained(), r.learningRate(), r.lastCheckpoint());
+      if (r.lastEval() != null) {
+        System.out.println(r.lastEval().summary());
+      }
+      return 0;
+    } finally {
+      done.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: nothing to remove
+      }
+    }
+  }
+
+}

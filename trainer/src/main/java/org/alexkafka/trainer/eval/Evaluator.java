@@ -1,0 +1,139 @@
+package org.alexkafka.trainer.eval;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.alexkafka.schemas.Sample;
+import org.alexkafka.schemas.config.KafkaConnection;
+import org.alexkafka.schemas.serde.RecordSerdes;
+import org.alexkafka.trainer.data.BatchAssembler;
+import org.alexkafka.trainer.data.EpochReader;
+import org.alexkafka.trainer.data.TrainSample;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Top-1 / top-5 error on {@code samples.val} (everything up to the end offsets when it starts):
+ * for the centre crop and for the average softmax over an image's views. Views of one image share
+ * a key, hence a partition; an image is scored once all its views have been seen, then forgotten,
+ * so memory stays bounded by the images in flight.
+ */
+public final class Evaluator {
+
+  private static final Logger log = LoggerFactory.getLogger(Evaluator.class);
+
+  private final KafkaConnection kafka;
+  private final BatchAssembler assembler;
+  private final int batchSize;
+
+  public Evaluator(KafkaConnection kafka, BatchAssembler assembler, int batchSize) {
+    this.kafka = kafka;
+    this.assembler = assembler;
+    this.batchSize = batchSize;
+  }
+
+  public EvalResult evaluate(ComputationGraph net) {
+    Map<String, Object> props = kafka.clientProperties();
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
+    Scores scores = new Scores(assembler.classes());
+    try (EpochReader reader = new EpochReader(new KafkaConsumer<>(props, new StringDeserializer(), RecordSerdes.sample()),
+        kafka.topics().samplesVal(), assembler::problem)) {
+      reader.seek(Map.of(), reader.endOffsetsNow(), 0);
+      List<Sample> batch = new ArrayList<>(batchSize);
+      TrainSample s;
+      while ((s = reader.next()) != null) {
+        batch.add(s.sample());
+        if (batch.size() == batchSize) {
+          scores.add(batch, net.outputSingle(false, assembler.features(batch)));
+          batch.clear();
+        }
+      }
+      if (!batch.isEmpty()) {
+        scores.add(batch, net.outputSingle(false, assembler.features(batch)));
+      }
+    }
+    EvalResult result = scores.result();
+    log.info("{}", result.summary());
+    return result;
+  }
+
+  /** Per-image accumulation of softmax outputs. */
+  static final class Scores {
+    private final int classes;
+    private final Map<String, float[]> sums = new HashMap<>();
+    private final Map<String, Integer> seen = new HashMap<>();
+    private final Map<String, Long> variantsSeen = new HashMap<>();
+    private int centre;
+    private int centreTop1;
+    private int centreTop5;
+    private int multi;
+    private int multiTop1;
+    private int multiTop5;
+
+    Scores(int classes) {
+      this.classes = classes;
+    }
+
+    void add(List<Sample> batch, INDArray probabilities) {
+      float[] p = probabilities.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).data().asFloat();
+      for (int b = 0; b < batch.size(); b++) {
+        Sample s = batch.get(b);
+        int base = b * classes;
+        long mask = variantsSeen.getOrDefault(s.getImageId(), 0L);
+        long bit = 1L << Math.min(63, s.getVariant());
+        if ((mask & bit) != 0) {
+          continue; // the same view published twice: count it once
+        }
+        variantsSeen.put(s.getImageId(), mask | bit);
+        if (s.getVariant() == 0) {
+          centre++;
+          int rank = rank(p, base, s.getClassIndex());
+          centreTop1 += rank == 0 ? 1 : 0;
+          centreTop5 += rank < 5 ? 1 : 0;
+        }
+        float[] sum = sums.computeIfAbsent(s.getImageId(), k -> new float[classes]);
+        for (int c = 0; c < classes; c++) {
+          sum[c] += p[base + c];
+        }
+        int n = seen.merge(s.getImageId(), 1, Integer::sum);
+        if (n == s.getViews()) {
+          multi++;
+          int rank = rank(sum, 0, s.getClassIndex());
+          multiTop1 += rank == 0 ? 1 : 0;
+          multiTop5 += rank < 5 ? 1 : 0;
+          sums.remove(s.getImageId());
+          seen.remove(s.getImageId());
+        }
+      }
+    }
+
+    /** How many classes score strictly higher than the true one (0 = top-1 hit). */
+    private int rank(float[] p, int base, int label) {
+      float target = p[base + label];
+      int higher = 0;
+      for (int c = 0; c < classes; c++) {
+        if (p[base + c] > target) {
+          higher++;
+        }
+      }
+      return higher;
+    }
+
+    EvalResult result() {
+      return new EvalResult(centre, err(centreTop1, centre), err(centreTop5, centre),
+          multi, err(multiTop1, multi), err(multiTop5, multi), seen.size());
+    }
+
+    private static double err(int hits, int n) {
+      return n == 0 ? Double.NaN : 1.0 - (double) hits / n;
+    }
+  }
+}

@@ -1,0 +1,228 @@
+package org.alexkafka.trainer.speed;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.AbstractLayer;
+import org.deeplearning4j.nn.layers.LayerHelper;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
+import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
+import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
+import org.deeplearning4j.nn.layers.mkldnn.MKLDNNSubsamplingHelper;
+import org.deeplearning4j.nn.layers.normalization.LocalResponseNormalization;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.util.function.Function;
+
+/**
+ * Puts DL4J's native layer helpers on a built network: on CPU the oneDNN helpers for convolution,
+ * max pooling and LRN; on CUDA the cuDNN helpers. DL4J 1.0.0-M2.1 leaves them all off:
+ * <ul>
+ *   <li>{@code HelperUtils.createHelper} returns null unless the system property
+ *       {@value #DISABLE_PROPERTY} is {@code false} (its default is {@code true}), on CUDA too:
+ *       without it the GPU trainer runs without cuDNN;</li>
+ *   <li>on CPU, every oneDNN helper's {@code checkSupported()} asks
+ *       {@code BaseMKLDNNHelper.mklDnnEnabled()}, which looks up
+ *       {@code org.nd4j.nativeblas.Nd4jCpu$Environment.isUseMKLDNN()}, a class and method that M2.1
+ *       no longer has (it is {@code org.nd4j.linalg.cpu.nativecpu.bindings.Nd4jCpu$Environment
+ *       .isUseONEDNN()}), so it always answers false and the helper is dropped;</li>
+ *   <li>{@code LocalResponseNormalization} only tries to create a helper on CUDA.</li>
+ * </ul>
+ * The helpers run libnd4j's own {@code conv2d}/{@code maxpool2d}/{@code lrn} ops (and their
+ * {@code _bp}), which use oneDNN when the native build has it. DL4J's oneDNN LRN helper computes
+ * the wrong thing in M2.1 (see {@link ChannelLrnHelper}), so LRN gets {@link ChannelLrnHelper}. The layer calls its helper whenever
+ * the field is set, so setting it is enough. Call {@link #enable} after {@code init()} and after
+ * every restore, clone or replica ({@code ModelSerializer.restore*}, {@code clone()}, ParallelWrapper
+ * workers): those build new layer objects without helpers.
+ */
+public final class LayerHelpers {
+    /** DL4J's switch for all layer helpers (cuDNN and oneDNN); DL4J's default is "true". */
+    public static final String DISABLE_PROPERTY = "org.eclipse.deeplearning4j.helpers.disable";
+
+    private static final Logger log = LoggerFactory.getLogger(LayerHelpers.class);
+
+    private LayerHelpers() {
+    }
+
+    /** Which helpers a network ended up with. */
+    public enum Kind { ONEDNN, ND4J_NATIVE_OPS, CUDNN, NONE }
+
+    /** {@code helpers} of {@code candidates} conv/pool/LRN layers have a helper of {@code kind}. */
+    public record Result(Kind kind, int helpers, int candidates) {
+    }
+
+    /**
+     * Lets DL4J create helpers when layers are built (needed for cuDNN on CUDA; harmless on CPU,
+     * where DL4J drops its oneDNN helpers anyway). Call before the first network is built.
+     */
+    public static void allowDl4jHelperCreation() {
+        System.setProperty(DISABLE_PROPERTY, "false");
+    }
+
+    /** The backend ND4J loaded: "CPU" or "CUDA". */
+    public static String backend() {
+        return Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend", "");
+    }
+
+    /** Whether the loaded libnd4j was built with oneDNN (its build info lists HAVE_ONEDNN). */
+    public static boolean nativeHasOneDnn() {
+        try {
+            String info = NativeOpsHolder.getInstance().getDeviceNativeOps().buildInfo();
+            return info != null && info.contains("HAVE_ONEDNN");
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /** {@link #enable(Layer[])} for a MultiLayerNetwork or ComputationGraph (grouped towers included). */
+    public static Result enable(Model model) {
+        if (model instanceof MultiLayerNetwork net) {
+            return enable(net.getLayers());
+        }
+        if (model instanceof ComputationGraph graph) {
+            return enable(graph.getLayers());
+        }
+        throw new IllegalArgumentException("Neither MultiLayerNetwork nor ComputationGraph: " + model.getClass().getName());
+    }
+
+    /**
+     * Gives each plain 2-D convolution, subsampling and LRN layer its native helper. On CPU this
+     * is the oneDNN helper (which runs libnd4j's native op; oneDNN-accelerated when
+     * {@link #nativeHasOneDnn()}, the plain libnd4j kernel otherwise); on CUDA the layer's own
+     * cuDNN helper initialisation is re-run with helper creation allowed. A layer whose helper
+     * cannot be made keeps DL4J's built-in path.
+     */
+    public static Result enable(Layer[] layers) {
+        String backend = backend();
+        if ("CUDA".equalsIgnoreCase(backend)) {
+            return enableCudnn(layers);
+        }
+        if (!"CPU".equalsIgnoreCase(backend)) {
+            log.warn("Unknown ND4J backend '{}': layer helpers left off", backend);
+            return new Result(Kind.NONE, 0, count(layers));
+        }
+        int helpers = 0;
+        for (Layer layer : layers) {
+            DataType dt = layer instanceof AbstractLayer<?> al && al.getDataType() != null ? al.getDataType() : Nd4j.defaultFloatingPointType();
+            // Exact classes: subclasses (Deconvolution2D, 1-D conv/pooling, depthwise...) compute
+            // something else than the conv2d/maxpool2d ops these helpers call.
+            if (layer.getClass() == ConvolutionLayer.class) {
+                helpers += set(layer, ConvolutionLayer.class, MKLDNNConvHelper::new, dt);
+            } else if (layer.getClass() == SubsamplingLayer.class) {
+                helpers += set(layer, SubsamplingLayer.class, MKLDNNSubsamplingHelper::new, dt);
+            } else if (layer.getClass() == LocalResponseNormalization.class) {
+                helpers += set(layer, LocalResponseNormalization.class, unused -> new ChannelLrnHelper(), dt);
+            }
+        }
+        Kind kind = helpers == 0 ? Kind.NONE : nativeHasOneDnn() ? Kind.ONEDNN : Kind.ND4J_NATIVE_OPS;
+        return new Result(kind, helpers, count(layers));
+    }
+
+    /** Removes every helper (DL4J's built-in path); for tests and the bench. */
+    public static int disable(Model model) {
+        if (model instanceof Layer layer) {
+            return disable(new Layer[] {layer});
+        }
+        return disable(model instanceof MultiLayerNetwork n ? n.getLayers() : ((ComputationGraph) model).getLayers());
+    }
+
+    /** Removes the helpers of these layers. */
+    public static int disable(Layer... layers) {
+        int removed = 0;
+        for (Layer layer : layers) {
+            Class<?> owner = ownerOf(layer);
+            if (owner != null && layer.getHelper() != null) {
+                writeHelper(layer, owner, null);
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    private static Result enableCudnn(Layer[] layers) {
+        if (!"false".equalsIgnoreCase(System.getProperty(DISABLE_PROPERTY))) {
+            log.warn("{} is not false: DL4J built these layers without cuDNN; creating the helpers now. "
+                    + "Call LayerHelpers.allowDl4jHelperCreation() before building networks.", DISABLE_PROPERTY);
+            allowDl4jHelperCreation();
+        }
+        int helpers = 0;
+        for (Layer layer : layers) {
+            Class<?> owner = ownerOf(layer);
+            if (owner == null) {
+                continue;
+            }
+            if (layer.getHelper() == null) {
+                try {
+                    Method init = owner.getDeclaredMethod("initializeHelper");
+                    init.setAccessible(true);
+                    init.invoke(layer);
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    log.warn("No cuDNN helper for layer {}: {}", layer.getIndex(), e.toString());
+                }
+            }
+            if (layer.getHelper() != null) {
+                helpers++;
+            }
+        }
+        return new Result(helpers == 0 ? Kind.NONE : Kind.CUDNN, helpers, count(layers));
+    }
+
+    private static int count(Layer[] layers) {
+        int n = 0;
+        for (Layer layer : layers) {
+            if (ownerOf(layer) != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static Class<?> ownerOf(Layer layer) {
+        if (layer.getClass() == ConvolutionLayer.class) {
+            return ConvolutionLayer.class;
+        }
+        if (layer.getClass() == SubsamplingLayer.class) {
+            return SubsamplingLayer.class;
+        }
+        if (layer.getClass() == LocalResponseNormalization.class) {
+            return LocalResponseNormalization.class;
+        }
+        return null;
+    }
+
+    private static int set(Layer layer, Class<?> owner, Function<DataType, ? extends LayerHelper> factory, DataType dt) {
+        try {
+            writeHelper(layer, owner, factory.apply(dt));
+            return 1;
+        } catch (RuntimeException | LinkageError e) {
+            log.warn("Layer {} keeps DL4J's built-in path: {}", layer.getIndex(), e.toString());
+            return 0;
+        }
+    }
+
+    /** Puts {@code helper} (null: none) on a conv, subsampling or LRN layer. */
+    static void replaceHelper(Layer layer, LayerHelper helper) {
+        Class<?> owner = ownerOf(layer);
+        if (owner == null) {
+            throw new IllegalArgumentException("No helper slot in " + layer.getClass().getName());
+        }
+        writeHelper(layer, owner, helper);
+    }
+
+    private static void writeHelper(Layer layer, Class<?> owner, Object helper) {
+        try {
+            Field field = owner.getDeclaredField("helper");
+            field.setAccessible(true);
+            field.set(layer, helper);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("DL4J " + owner.getSimpleName() + " has no 'helper' field any more", e);
+        }
+    }
+}

@@ -1,0 +1,363 @@
+package org.alexkafka.trainer.speed;
+
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Training-step speed of the paper's AlexNet on ND4J against the same network in PyTorch, on this
+ * machine, in one run. Each measurement runs in a fresh process (so peak RSS belongs to that one
+ * engine and batch size, and the native build is chosen before ND4J loads); ND4J and PyTorch
+ * alternate, and with {@code --rounds N} each is measured N times and the median kept.
+ * The last line is a key=value summary.
+ */
+@Command(name = "bench-train-speed", mixinStandardHelpOptions = true,
+        description = "AlexNet (227x227, 1000 classes) training step: images/s, CPU-s/step, peak RSS; ND4J vs PyTorch.")
+public final class TrainSpeedBench implements Callable<Integer> {
+
+    /** What runs on the ND4J side. */
+    public enum Variant {
+        /** The trainer's path: native build chosen for the CPU + native layer helpers. */
+        fast,
+        /** DL4J as shipped: generic native build, no helpers. */
+        shipped,
+        /** The CPU's oneDNN build, but DL4J's built-in layers (no helpers). */
+        onednn_build_only,
+        /** Generic native build with the helpers (libnd4j's own kernels, no oneDNN). */
+        generic_helpers
+    }
+
+    @Option(names = "--batches", split = ",", defaultValue = "${env:BENCH_BATCHES:-32,128}",
+            description = "Batch sizes (default: ${DEFAULT-VALUE}).")
+    List<Integer> batches;
+
+    @Option(names = "--steps", defaultValue = "${env:BENCH_STEPS:-3}", description = "Timed steps per measurement; the median is kept.")
+    int steps;
+
+    @Option(names = "--warmup", defaultValue = "${env:BENCH_WARMUP:-1}", description = "Untimed steps first.")
+    int warmup;
+
+    @Option(names = "--rounds", defaultValue = "${env:BENCH_ROUNDS:-1}", description = "Alternations per batch size; medians over rounds.")
+    int rounds;
+
+    @Option(names = "--variants", split = ",", defaultValue = "${env:BENCH_VARIANTS:-fast}",
+            description = "ND4J variants: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    List<Variant> variants;
+
+    @Option(names = "--threads", defaultValue = "${env:BENCH_THREADS:-2}", description = "Threads for both engines.")
+    int threads;
+
+    @Option(names = "--python", defaultValue = "${env:BENCH_PYTHON:-/usr/bin/python3}", description = "Python with torch for the peer.")
+    Path python;
+
+    @Option(names = "--peer-script", defaultValue = "${env:BENCH_PEER_SCRIPT:-bench/alexnet_torch.py}",
+            description = "The PyTorch peer; a relative path is also looked up in parent folders.")
+    Path peerScript;
+
+    @Option(names = "--no-peer", description = "Skip PyTorch.")
+    boolean noPeer;
+
+    @Option(names = "--worker-heap", defaultValue = "${env:BENCH_WORKER_HEAP:-1g}",
+            description = "-Xmx of the ND4J worker JVMs (ND4J's arrays live off-heap).")
+    String workerHeap;
+
+    @Option(names = "--worker", hidden = true)
+    Variant worker;
+
+    @Option(names = "--batch", hidden = true)
+    int workerBatch;
+
+    /** One measurement, as printed by a worker (either engine). */
+    record Measurement(String engine, String variant, int batch, double imgPerS, double stepS, double cpuS, long peakRssMb, String info) {
+        static Optional<Measurement> parse(String line) {
+            if (!line.startsWith("engine=")) {
+                return Optional.empty();
+            }
+            Map<String, String> kv = new LinkedHashMap<>();
+            for (String part : line.trim().split("\\s+")) {
+                int eq = part.indexOf('=');
+                if (eq > 0) {
+                    kv.put(part.substring(0, eq), part.substring(eq + 1));
+                }
+            }
+            return Optional.of(new Measurement(kv.get("engine"), kv.getOrDefault("variant", kv.get("engine")),
+                    Integer.parseInt(kv.get("batch")), Double.parseDouble(kv.get("img_s")), Double.parseDouble(kv.get("step_s")),
+                    Double.parseDouble(kv.get("cpu_s")), Long.parseLong(kv.get("peak_rss_mb")),
+                    kv.getOrDefault("torch", kv.getOrDefault("helpers", ""))));
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new TrainSpeedBench()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (worker != null) {
+            runWorker(worker, workerBatch);
+            return 0;
+        }
+        Optional<Path> peer = noPeer ? Optional.empty() : findPeer();
+        List<Measurement> all = new ArrayList<>();
+        for (int batch : batches) {
+            for (int round = 0; round < rounds; round++) {
+                // alternate who goes first, so drift in machine load hits both sides alike
+                boolean peerFirst = round % 2 == 1;
+                if (peerFirst && peer.isPresent()) {
+                    runPeer(peer.get(), batch).ifPresent(all::add);
+                }
+                for (Variant v : variants) {
+                    runNd4jWorker(v, batch).ifPresent(all::add);
+                }
+                if (!peerFirst && peer.isPresent()) {
+                    runPeer(peer.get(), batch).ifPresent(all::add);
+                }
+            }
+        }
+        report(all, peer.isPresent());
+        return 0;
+    }
+
+    // ---------------------------------------------------------------- parent side
+
+    private Optional<Path> findPeer() {
+        if (!Files.isExecutable(python)) {
+            System.out.println("# peer: " + python + " not found; PyTorch side skipped (apt-get install -y python3-torch)");
+            return Optional.empty();
+        }
+        Path script = peerScript;
+        if (!script.isAbsolute()) {
+            for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+                if (Files.isRegularFile(dir.resolve(peerScript))) {
+                    script = dir.resolve(peerScript);
+                    break;
+                }
+            }
+        }
+        if (!Files.isRegularFile(script)) {
+            System.out.println("# peer: script " + peerScript + " not found; PyTorch side skipped");
+            return Optional.empty();
+        }
+        try {
+            Process p = new ProcessBuilder(python.toString(), "-c", "import torch").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                System.out.println("# peer: " + python + " cannot import torch; PyTorch side skipped (apt-get install -y python3-torch)");
+                return Optional.empty();
+            }
+        } catch (IOException | InterruptedException e) {
+            System.out.println("# peer: " + e + "; PyTorch side skipped");
+            return Optional.empty();
+        }
+        return Optional.of(script);
+    }
+
+    private Optional<Measurement> runNd4jWorker(Variant v, int batch) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.startsWith("-D") && !arg.startsWith("-D" + NativeBuildSelector.EXTENSION_PROPERTY)) {
+                cmd.add(arg); // e.g. the JavaCPP cache dir
+            }
+        }
+        String userExtension = System.getProperty(NativeBuildSelector.EXTENSION_PROPERTY);
+        if (userExtension != null && (v == Variant.fast || v == Variant.onednn_build_only)) {
+            cmd.add("-D" + NativeBuildSelector.EXTENSION_PROPERTY + "=" + userExtension);
+        }
+        cmd.add("-Xmx" + workerHeap);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TrainSpeedBench.class.getName(),
+                "--worker", v.name(), "--batch", Integer.toString(batch),
+                "--steps", Integer.toString(steps), "--warmup", Integer.toString(warmup), "--threads", Integer.toString(threads)));
+        return runChild(cmd, "nd4j/" + v + " batch " + batch);
+    }
+
+    private Optional<Measurement> runPeer(Path script, int batch) throws IOException, InterruptedException {
+        List<String> cmd = List.of(python.toString(), script.toString(), "--batch", Integer.toString(batch),
+                "--steps", Integer.toString(steps), "--warmup", Integer.toString(warmup), "--threads", Integer.toString(threads));
+        return runChild(cmd, "pytorch batch " + batch);
+    }
+
+    private Optional<Measurement> runChild(List<String> cmd, String label) throws IOException, InterruptedException {
+        System.out.println("# running " + label);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
+        Process p = pb.start();
+        Measurement m = null;
+        List<String> tail = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                Optional<Measurement> parsed = Measurement.parse(line);
+                if (parsed.isPresent()) {
+                    m = parsed.get();
+                    System.out.println(line);
+                } else if (line.startsWith("# ")) {
+                    System.out.println(line);
+                } else {
+                    tail.add(line);
+                    if (tail.size() > 20) {
+                        tail.remove(0);
+                    }
+                }
+            }
+        }
+        int rc = p.waitFor();
+        if (m == null || rc != 0) {
+            System.out.println("# " + label + " failed (exit " + rc + "); last output:");
+            tail.forEach(l -> System.out.println("#   " + l));
+            return Optional.empty();
+        }
+        return Optional.of(m);
+    }
+
+    private void report(List<Measurement> all, boolean withPeer) {
+        System.out.println();
+        System.out.println("| engine | variant | batch | img/s | step s | CPU-s/step | peak RSS MB | ratio img/s vs PyTorch |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        Map<Integer, Measurement> peerByBatch = new LinkedHashMap<>();
+        Map<Integer, Measurement> fastByBatch = new LinkedHashMap<>();
+        List<String> rows = new ArrayList<>();
+        for (int batch : batches) {
+            Optional<Measurement> peer = median(all, "pytorch", "pytorch", batch);
+            peer.ifPresent(m -> peerByBatch.put(batch, m));
+            for (Variant v : variants) {
+                median(all, "nd4j", v.name(), batch).ifPresent(m -> {
+                    if (v == variants.get(0)) {
+                        fastByBatch.put(batch, m);
+                    }
+                    rows.add(row(m, peer.map(pm -> m.imgPerS() / pm.imgPerS()).orElse(Double.NaN)));
+                });
+            }
+            peer.ifPresent(m -> rows.add(row(m, 1.0)));
+        }
+        rows.forEach(System.out::println);
+
+        StringBuilder summary = new StringBuilder();
+        int big = batches.get(batches.size() - 1);
+        Measurement nd4jBig = fastByBatch.get(big);
+        double minRatio = Double.NaN;
+        StringBuilder perBatch = new StringBuilder();
+        for (int batch : batches) {
+            Measurement n = fastByBatch.get(batch);
+            Measurement t = peerByBatch.get(batch);
+            if (n != null && t != null) {
+                double ratio = n.imgPerS() / t.imgPerS();
+                minRatio = Double.isNaN(minRatio) ? ratio : Math.min(minRatio, ratio);
+                perBatch.append(String.format(Locale.ROOT, " ratio_b%d=%.3f cpu_ratio_b%d=%.3f mem_ratio_b%d=%.3f",
+                        batch, ratio, batch, t.cpuS() / n.cpuS(), batch, (double) n.peakRssMb() / t.peakRssMb()));
+            }
+        }
+        summary.append("what=alexnet_train_").append(variants.get(0)).append("_b").append(big)
+                .append(String.format(Locale.ROOT, " value=%.3f", nd4jBig == null ? Double.NaN : nd4jBig.imgPerS()))
+                .append(" unit=img/s")
+                .append(" peer=").append(withPeer && peerByBatch.containsKey(big) ? "pytorch-" + peerByBatch.get(big).info() : "none")
+                .append(String.format(Locale.ROOT, " ratio=%.3f", minRatio))
+                .append(perBatch)
+                .append(" threads=").append(threads).append(" steps=").append(steps).append(" rounds=").append(rounds);
+        System.out.println();
+        System.out.println(summary);
+    }
+
+    private static String row(Measurement m, double ratio) {
+        return String.format(Locale.ROOT, "| %s | %s | %d | %.2f | %.2f | %.2f | %d | %s |", m.engine(), m.variant(), m.batch(),
+                m.imgPerS(), m.stepS(), m.cpuS(), m.peakRssMb(), Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.2f", ratio));
+    }
+
+    private static Optional<Measurement> median(List<Measurement> all, String engine, String variant, int batch) {
+        List<Measurement> ms = all.stream()
+                .filter(m -> m.engine().equals(engine) && m.variant().equals(variant) && m.batch() == batch)
+                .sorted((a, b) -> Double.compare(a.imgPerS(), b.imgPerS()))
+                .toList();
+        return ms.isEmpty() ? Optional.empty() : Optional.of(ms.get(ms.size() / 2));
+    }
+
+    // ---------------------------------------------------------------- worker side
+
+    private void runWorker(Variant v, int batch) throws IOException {
+        boolean genericBuild = v == Variant.shipped || v == Variant.generic_helpers;
+        if (genericBuild) {
+            System.setProperty(NativeBuildSelector.EXTENSION_PROPERTY, "");
+        } else {
+            System.out.println("# " + NativeBuildSelector.selectBeforeNd4jLoads().reason());
+        }
+        // threads: OMP_NUM_THREADS, set by the parent, is what libnd4j and OpenBLAS read at load
+        MultiLayerNetwork net = new MultiLayerNetwork(BenchAlexNet.config(BenchAlexNet.PAPER));
+        net.init();
+        String helpers = "none";
+        if (v == Variant.fast || v == Variant.generic_helpers) {
+            LayerHelpers.Result r = LayerHelpers.enable(net);
+            helpers = r.kind() + "(" + r.helpers() + "/" + r.candidates() + ")";
+        } else {
+            LayerHelpers.disable(net);
+        }
+        INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, BenchAlexNet.INPUT, BenchAlexNet.INPUT);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, batch, BenchAlexNet.PAPER.classes());
+        for (int i = 0; i < batch; i++) {
+            y.putScalar(i, i % BenchAlexNet.PAPER.classes(), 1f);
+        }
+        DataSet ds = new DataSet(x, y);
+        for (int i = 0; i < warmup; i++) {
+            net.fit(ds);
+        }
+        double[] wall = new double[steps];
+        double[] cpu = new double[steps];
+        for (int s = 0; s < steps; s++) {
+            long c0 = processCpuNanos();
+            long t0 = System.nanoTime();
+            net.fit(ds);
+            wall[s] = (System.nanoTime() - t0) / 1e9;
+            cpu[s] = (processCpuNanos() - c0) / 1e9;
+            System.out.printf(Locale.ROOT, "# step %d: %.2f s, %.2f CPU-s, loss %.4f%n", s, wall[s], cpu[s], net.score());
+        }
+        double stepS = medianOf(wall);
+        System.out.printf(Locale.ROOT, "engine=nd4j variant=%s batch=%d img_s=%.3f step_s=%.3f cpu_s=%.3f peak_rss_mb=%d helpers=%s build=%s%n",
+                v, batch, batch / stepS, stepS, medianOf(cpu), peakRssMb(), helpers,
+                "linux-x86_64" + System.getProperty(NativeBuildSelector.EXTENSION_PROPERTY, ""));
+    }
+
+    /** CPU time of the whole process, native OpenMP threads included (ThreadMXBean would miss them). */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** Peak resident set size (VmHWM) of this process in MB; -1 where /proc is missing. */
+    static long peakRssMb() throws IOException {
+        Path status = Path.of("/proc/self/status");
+        if (!Files.exists(status)) {
+            return -1;
+        }
+        for (String line : Files.readAllLines(status)) {
+            if (line.startsWith("VmHWM:")) {
+                return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+            }
+        }
+        return -1;
+    }
+
+    static double medianOf(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+}

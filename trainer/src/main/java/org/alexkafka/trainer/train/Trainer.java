@@ -1,0 +1,278 @@
+package org.alexkafka.trainer.train;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.alexkafka.schemas.Sample;
+import org.alexkafka.schemas.config.KafkaConnection;
+import org.alexkafka.schemas.serde.RecordSerdes;
+import org.alexkafka.trainer.checkpoint.CheckpointState;
+import org.alexkafka.trainer.checkpoint.CheckpointStore;
+import org.alexkafka.trainer.data.BatchAssembler;
+import org.alexkafka.trainer.data.Cursor;
+import org.alexkafka.trainer.data.EpochReader;
+import org.alexkafka.trainer.data.MeanImage;
+import org.alexkafka.trainer.data.SampleRef;
+import org.alexkafka.trainer.data.ShuffledEpoch;
+import org.alexkafka.trainer.data.StatsReader;
+import org.alexkafka.trainer.data.TrainSample;
+import org.alexkafka.trainer.eval.EvalResult;
+import org.alexkafka.trainer.eval.Evaluator;
+import org.alexkafka.trainer.eval.TopK;
+import org.alexkafka.trainer.model.AlexNet;
+import org.alexkafka.trainer.model.AlexNetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The training service: one loop, nanoGPT style, with its state in plain fields.
+ *
+ * <pre>
+ * restore the latest checkpoint (network, updater, iteration, epoch, lr, cursor) or build a fresh network
+ * loop:
+ *   batch  = next batchSize samples of the epoch, through the shuffle buffer   (data time)
+ *   step   = the paper's momentum SGD on the batch (1 device or N in parallel) (compute time)
+ *   every logEvery: log line + metrics row; every checkpointEvery: checkpoint
+ *   epoch over (buffer drained): evaluate, adjust lr, checkpoint, next epoch from offset 0
+ * stop (epochs done, limit, stop()): checkpoint
+ * </pre>
+ *
+ * An epoch is one pass over samples.train from offset 0 to the end offsets taken when it starts;
+ * samples published later join the next epoch.
+ */
+public final class Trainer {
+
+  private static final Logger log = LoggerFactory.getLogger(Trainer.class);
+
+  /** How a run ended. */
+  public record Result(long iteration, int epoch, long samplesTrained, double learningRate, Path lastCheckpoint,
+                       EvalResult lastEval, boolean finishedEpochs) {
+  }
+
+  private final TrainerConfig cfg;
+  private final KafkaConnection kafka;
+  private final MeterRegistry registry;
+  private volatile boolean stopRequested;
+  private Consumer<List<SampleRef>> batchListener = refs -> { };
+
+  // the loop's state
+  private ComputationGraph net;
+  private long iteration;
+  private long samplesTrained;
+  private long seed;
+  private LearningRateSchedule schedule;
+  private EvalResult lastEval;
+
+  public Trainer(TrainerConfig cfg, KafkaConnection kafka, MeterRegistry registry) {
+    this.cfg = cfg;
+    this.kafka = kafka;
+    this.registry = registry;
+  }
+
+  /** Asks the loop to stop after the current step (it then writes a checkpoint). */
+  public void stop() {
+    stopRequested = true;
+  }
+
+  /** Called with the topic positions of every batch once it has been trained (for tests and tools). */
+  public void onBatchTrained(Consumer<List<SampleRef>> listener) {
+    this.batchListener = listener;
+  }
+
+  /** The network being trained (after {@link #run}: the trained one). */
+  public ComputationGraph network() {
+    return net;
+  }
+
+  public Result run() {
+    long started = System.nanoTime();
+    MeanImage mean = StatsReader.latestMean(kafka, Duration.ofSeconds(cfg.statsTimeoutSeconds()));
+    AlexNetSpec spec = cfg.spec();
+    BatchAssembler assembler = new BatchAssembler(mean, spec.inputSize(), spec.classes());
+    CheckpointStore store = new CheckpointStore(Path.of(cfg.checkpointDir()), cfg.keepCheckpoints());
+
+    Cursor cursor = null;
+    Optional<Path> resumeFrom = cfg.fromBeginning() ? Optional.empty() : store.latest();
+    if (resumeFrom.isPresent()) {
+      CheckpointStore.Loaded loaded = CheckpointStore.load(resumeFrom.get());
+      CheckpointState st = loaded.state();
+      if (!st.config().spec().withSeed(0).equals(spec.withSeed(0))) {
+        throw new IllegalArgumentException("checkpoint " + loaded.dir() + " holds " + st.config().spec()
+            + " but this run asks for " + spec + "; use --from-beginning or another checkpoint directory");
+      }
+      net = loaded.net(); // SPEED HOOK: restored network
+      iteration = st.iteration();
+      samplesTrained = st.samplesTrained();
+      seed = st.seed();
+      schedule = LearningRateSchedule.of(cfg, st.schedule());
+      cursor = st.cursor();
+      log.info("resuming from {}: epoch {}, iteration {}, lr {}", loaded.dir(), st.epoch(), iteration, st.learningRate());
+    } else {
+      net = AlexNet.build(spec); // SPEED HOOK: new network
+      seed = cfg.seed();
+      schedule = LearningRateSchedule.of(cfg, null);
+    }
+    log.info("training {} parameters ({} M), global batch {} over {} device(s)", net.numParams(),
+        String.format("%.1f", net.numParams() / 1e6), cfg.batchSize(), cfg.devices());
+
+    TrainingMetrics metrics = new TrainingMetrics(Path.of(cfg.runDir()), registry);
+    Evaluator evaluator = new Evaluator(kafka, assembler, cfg.batchSize());
+    Path lastCheckpoint = resumeFrom.orElse(null);
+    boolean finishedEpochs = false;
+    long iterationsThisRun = 0;
+
+    try (DataParallel parallel = cfg.devices() > 1 ? new DataParallel(net, cfg.devices()) : null;
+         EpochReader reader = new EpochReader(trainConsumer(), kafka.topics().samplesTrain(), assembler::problem)) {
+      ShuffledEpoch epoch = new ShuffledEpoch(reader, cfg.shuffleBuffer());
+      if (cursor != null && !atEpochStart(cursor)) {
+        epoch.restore(cursor);
+      } else if (!startEpoch(epoch, cursor == null ? 1 : cursor.epoch())) {
+        return new Result(iteration, epoch.epoch(), samplesTrained, schedule.learningRate(), lastCheckpoint, null, false);
+      }
+      setLearningRate(parallel, cursor == null || atEpochStart(cursor) ? schedule.atEpochStart(epoch.epoch()) : schedule.learningRate());
+      long rejectedSeen = 0;
+
+      while (!stopRequested) {
+        if (!cfg.follow() && epoch.epoch() > cfg.epochs()) {
+          finishedEpochs = true;
+          break;
+        }
+        if (limitReached(started, iteration)) {
+          break;
+        }
+        long t0 = System.nanoTime();
+        List<TrainSample> batch = epoch.take(cfg.batchSize());
+        boolean epochOver = batch.size() < cfg.batchSize();
+        if (!batch.isEmpty()) {
+          DataSet data = assembler.assemble(batch.stream().map(TrainSample::sample).toList());
+          long t1 = System.nanoTime();
+          double regularization = net.calcRegularizationScore(true);
+          long stepSeed = seed * 1_000_000_007L + iteration;
+          double score;
+          if (parallel != null) {
+            score = parallel.fit(data, stepSeed);
+          } else {
+            Nd4j.getRandom().setSeed(stepSeed); // dropout masks depend on (seed, iteration) only
+            net.fit(data);
+            score = net.score();
+          }
+          long t2 = System.nanoTime();
+          iteration++;
+          iterationsThisRun++;
+          samplesTrained += batch.size();
+          metrics.step(batch.size(), score - regularization, t1 - t0, t2 - t1);
+          metrics.rejected(reader.rejected() - rejectedSeen);
+          rejectedSeen = reader.rejected();
+          batchListener.accept(batch.stream().map(TrainSample::ref).toList());
+          if (iteration % cfg.logEvery() == 0) {
+            double[] acc = TopK.accuracy(net.outputSingle(false, data.getFeatures()), data.getLabels());
+            metrics.interval(epoch.epoch(), iteration, samplesTrained, acc[0], acc[1], schedule.learningRate());
+          }
+          if (cfg.checkpointEvery() > 0 && iteration % cfg.checkpointEvery() == 0) {
+            lastCheckpoint = store.save(net, state(epoch));
+          }
+        }
+        if (epochOver) {
+          log.info("epoch {} done at iteration {} ({} samples trained in all)", epoch.epoch(), iteration, samplesTrained);
+          if (cfg.evalEachEpoch()) {
+            lastEval = evaluator.evaluate(net);
+            metrics.eval(epoch.epoch(), iteration, lastEval);
+            double before = schedule.learningRate();
+            double after = schedule.afterValidation(lastEval.centreTop1Error());
+            if (after != before) {
+              log.info("validation error has not improved for {} evaluations: learning rate {} -> {}", cfg.patience(), before, after);
+            }
+          }
+          int next = epoch.epoch() + 1;
+          if (!cfg.follow() && next > cfg.epochs()) {
+            epoch.startEpoch(next, seed); // the checkpoint then says: these epochs are done
+            finishedEpochs = true;
+            break;
+          }
+          if (!startEpoch(epoch, next)) {
+            break;
+          }
+          setLearningRate(parallel, schedule.atEpochStart(epoch.epoch()));
+          lastCheckpoint = store.save(net, state(epoch));
+        }
+      }
+      if (iterationsThisRun > 0 || finishedEpochs) {
+        lastCheckpoint = store.save(net, state(epoch));
+      }
+      return new Result(iteration, epoch.epoch(), samplesTrained, schedule.learningRate(), lastCheckpoint, lastEval,
+          finishedEpochs);
+    }
+  }
+
+  private CheckpointState state(ShuffledEpoch epoch) {
+    return new CheckpointState(CheckpointState.FORMAT_VERSION, iteration, epoch.epoch(), samplesTrained,
+        schedule.learningRate(), schedule.state(), epoch.cursor(), cfg, seed, Instant.now().toString());
+  }
+
+  private void setLearningRate(DataParallel parallel, double lr) {
+    net.setLearningRate(lr);
+    if (parallel != null) {
+      parallel.setLearningRate(lr);
+    }
+  }
+
+  private static boolean atEpochStart(Cursor c) {
+    return c.buffered().isEmpty() && c.nextOffsets().values().stream().allMatch(o -> o == 0);
+  }
+
+  /** Starts an epoch; in follow mode waits for samples. False when there is nothing to train on. */
+  private boolean startEpoch(ShuffledEpoch epoch, int number) {
+    while (true) {
+      long span = epoch.startEpoch(number, seed);
+      if (span > 0) {
+        log.info("epoch {}: samples.train offsets {}", number, epoch.cursor().endOffsets());
+        return true;
+      }
+      if (!cfg.follow()) {
+        log.warn("{} holds no samples: nothing to train on", kafka.topics().samplesTrain());
+        return false;
+      }
+      if (stopRequested) {
+        return false;
+      }
+      log.info("waiting for samples on {}", kafka.topics().samplesTrain());
+      try {
+        Thread.sleep(2000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+  }
+
+  private boolean limitReached(long started, long iterationNow) {
+    if (cfg.maxIterations() > 0 && iterationNow >= cfg.maxIterations()) {
+      log.info("reached {} iterations", cfg.maxIterations());
+      return true;
+    }
+    if (cfg.maxSeconds() > 0 && System.nanoTime() - started > cfg.maxSeconds() * 1_000_000_000L) {
+      log.info("reached the time limit of {} s", cfg.maxSeconds());
+      return true;
+    }
+    return false;
+  }
+
+  private KafkaConsumer<String, Sample> trainConsumer() {
+    Map<String, Object> props = kafka.clientProperties();
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "trainer");
+    return new KafkaConsumer<>(props, new StringDeserializer(), RecordSerdes.sample());
+  }
+}

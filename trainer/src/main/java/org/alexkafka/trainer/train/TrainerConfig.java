@@ -1,0 +1,91 @@
+package org.alexkafka.trainer.train;
+
+import java.util.List;
+import org.alexkafka.trainer.model.AlexNetSpec;
+
+/**
+ * Everything one training run is configured with (built by {@code TrainCommand} or by the
+ * all-in-one runner). Saved inside every checkpoint.
+ *
+ * @param profile "paper" (the paper's layer widths) or "small" (the same network, narrower)
+ * @param classes output classes
+ * @param inputSize side of the crops the samples carry (224 for the paper profile)
+ * @param towers 1, or 2 for the paper's two-GPU grouping
+ * @param batchSize GLOBAL batch (the paper's 128): with N devices each takes batchSize / N
+ * @param epochs epochs to train (ignored in follow mode)
+ * @param fromBeginning ignore existing checkpoints: a fresh network from offset 0
+ * @param follow keep training without end: epoch after epoch, waiting for samples when there are none
+ * @param checkpointDir where checkpoints go (and are resumed from)
+ * @param checkpointEvery iterations between checkpoints (0: only at epoch ends and at the end)
+ * @param keepCheckpoints how many checkpoints to keep
+ * @param shuffleBuffer samples held by the shuffle buffer
+ * @param learningRate initial learning rate (0.01)
+ * @param lrSchedule "plateau" (divide by 10 when validation error has not improved for
+ *     {@code patience} evaluations) or "steps" (divide by 10 after each epoch in {@code lrSteps})
+ * @param patience evaluations without improvement before the learning rate drops
+ * @param lrSteps epochs after which the "steps" schedule divides by 10
+ * @param devices data-parallel workers (GPUs with the CUDA backend; threads on CPU)
+ * @param seed seed of the initialisation, the shuffle and dropout
+ * @param runDir where the metrics file goes
+ * @param logEvery iterations between log lines / metrics rows
+ * @param evalEachEpoch evaluate on samples.val at every epoch end
+ * @param maxIterations stop after this many iterations in total (0: no limit)
+ * @param maxSeconds stop after this much wall time (0: no limit)
+ * @param statsTimeoutSeconds how long to wait for the mean image on the stats topic
+ */
+public record TrainerConfig(String profile, int classes, int inputSize, int towers, int batchSize, int epochs,
+                            boolean fromBeginning, boolean follow, String checkpointDir, int checkpointEvery,
+                            int keepCheckpoints, int shuffleBuffer, double learningRate, String lrSchedule, int patience,
+                            List<Integer> lrSteps, int devices, long seed, String runDir, int logEvery,
+                            boolean evalEachEpoch, long maxIterations, long maxSeconds, long statsTimeoutSeconds) {
+
+  public TrainerConfig {
+    if (!profile.equals("paper") && !profile.equals("small")) {
+      throw new IllegalArgumentException("profile must be paper or small, got " + profile);
+    }
+    if (!lrSchedule.equals("plateau") && !lrSchedule.equals("steps")) {
+      throw new IllegalArgumentException("lr schedule must be plateau or steps, got " + lrSchedule);
+    }
+    if (batchSize < 1 || devices < 1 || batchSize < devices) {
+      throw new IllegalArgumentException("need batch >= devices >= 1, got batch " + batchSize + ", devices " + devices);
+    }
+    lrSteps = lrSteps == null ? List.of() : List.copyOf(lrSteps);
+  }
+
+  /** The paper's settings; Kafka and paths left to the caller. */
+  public static TrainerConfig defaults(String checkpointDir, String runDir) {
+    return new TrainerConfig("paper", 1000, 224, 1, 128, 90, false, false, checkpointDir, 1000, 3, 1024, 0.01,
+        "plateau", 2, List.of(), 1, 42, runDir, 20, true, 0, 0, 300);
+  }
+
+  public AlexNetSpec spec() {
+    AlexNetSpec base = profile.equals("paper")
+        ? new AlexNetSpec(inputSize, classes, 96, 256, 384, 384, 256, 4096, 1, 0.5, seed)
+        : AlexNetSpec.small(classes, inputSize).withSeed(seed);
+    return base.withTowers(towers);
+  }
+
+  public TrainerConfig withMaxIterations(long n) {
+    return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, fromBeginning, follow, checkpointDir,
+        checkpointEvery, keepCheckpoints, shuffleBuffer, learningRate, lrSchedule, patience, lrSteps, devices, seed, runDir,
+        logEvery, evalEachEpoch, n, maxSeconds, statsTimeoutSeconds);
+  }
+
+  public TrainerConfig withFromBeginning(boolean b) {
+    return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, b, follow, checkpointDir,
+        checkpointEvery, keepCheckpoints, shuffleBuffer, learningRate, lrSchedule, patience, lrSteps, devices, seed, runDir,
+        logEvery, evalEachEpoch, maxIterations, maxSeconds, statsTimeoutSeconds);
+  }
+
+  public TrainerConfig withDirs(String checkpoints, String run) {
+    return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, fromBeginning, follow, checkpoints,
+        checkpointEvery, keepCheckpoints, shuffleBuffer, learningRate, lrSchedule, patience, lrSteps, devices, seed, run,
+        logEvery, evalEachEpoch, maxIterations, maxSeconds, statsTimeoutSeconds);
+  }
+
+  public TrainerConfig withDevices(int n) {
+    return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, fromBeginning, follow, checkpointDir,
+        checkpointEvery, keepCheckpoints, shuffleBuffer, learningRate, lrSchedule, patience, lrSteps, n, seed, runDir,
+        logEvery, evalEachEpoch, maxIterations, maxSeconds, statsTimeoutSeconds);
+  }
+}
