@@ -65,6 +65,7 @@ def main():
     ap.add_argument('--seconds', type=float, default=5.0)
     ap.add_argument('--size', type=int, default=256)
     ap.add_argument('--version', action='store_true')
+    ap.add_argument('--dump', metavar='DIR', help='write each crop as DIR/<index>.rgb (raw RGB) and exit')
     ap.add_argument('files', nargs='*')
     a = ap.parse_args()
     if a.version:
@@ -82,6 +83,13 @@ def main():
         return
     if not a.files:
         sys.exit('no files given')
+    if a.dump:
+        one = pillow_one if a.mode == 'pillow' else opencv_one
+        for i, f in enumerate(a.files):
+            with open(f, 'rb') as src, open(f'{a.dump}/{i}.rgb', 'wb') as out:
+                out.write(one(src.read(), a.size))
+        print(f'dumped={len(a.files)}')
+        return
     if a.procs == 1:
         rates = [worker((a.mode, a.files, a.size, a.seconds))]
     else:

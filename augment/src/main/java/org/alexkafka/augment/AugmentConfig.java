@@ -18,6 +18,9 @@ import org.alexkafka.schemas.config.KafkaConnection;
  * @param commitInterval      Streams commit interval (also how often the statistics sums are persisted)
  * @param statsInterval       how often each task publishes its statistics partial (coalesces updates)
  * @param labelWait           how long an image waits for its label to appear before it is rejected
+ * @param instanceId          static group membership id of this instance (unique per instance, e.g.
+ *                            the host name), or empty for dynamic membership. With one, a restart
+ *                            hands the partitions back at once instead of after the session timeout
  */
 public record AugmentConfig(
     KafkaConnection kafka,
@@ -32,13 +35,15 @@ public record AugmentConfig(
     String processingGuarantee,
     Duration commitInterval,
     Duration statsInterval,
-    Duration labelWait) {
+    Duration labelWait,
+    String instanceId) {
 
   public static final int DEFAULT_VARIANTS = 8;
   public static final String EXACTLY_ONCE = "exactly_once_v2";
   public static final String AT_LEAST_ONCE = "at_least_once";
 
   public AugmentConfig {
+    instanceId = instanceId == null ? "" : instanceId.strip();
     if (variantsPerImage < 1) {
       throw new IllegalArgumentException("--variants must be at least 1, got " + variantsPerImage);
     }
@@ -57,32 +62,47 @@ public record AugmentConfig(
   /** Paper settings (224 crops, α std 0.1), the chosen defaults, for a given cluster and state dir. */
   public static AugmentConfig defaults(KafkaConnection kafka, Path stateDir) {
     return new AugmentConfig(kafka, "alexkafka-augment", stateDir, 1, 2012L, DEFAULT_VARIANTS, 224,
-        0.1, LightingMagnitude.STDDEV, EXACTLY_ONCE, Duration.ofSeconds(1), Duration.ofSeconds(5),
-        Duration.ofSeconds(30));
+        0.1, LightingMagnitude.UNIT_RANGE, EXACTLY_ONCE, Duration.ofSeconds(1), Duration.ofSeconds(5),
+        Duration.ofSeconds(30), "");
   }
 
   public AugmentConfig withApplicationId(String id) {
     return new AugmentConfig(kafka, id, stateDir, threads, seed, variantsPerImage, cropSize, alphaStd,
-        lightingMagnitude, processingGuarantee, commitInterval, statsInterval, labelWait);
+        lightingMagnitude, processingGuarantee, commitInterval, statsInterval, labelWait, instanceId);
   }
 
   public AugmentConfig withCropSize(int size) {
     return new AugmentConfig(kafka, applicationId, stateDir, threads, seed, variantsPerImage, size, alphaStd,
-        lightingMagnitude, processingGuarantee, commitInterval, statsInterval, labelWait);
+        lightingMagnitude, processingGuarantee, commitInterval, statsInterval, labelWait, instanceId);
   }
 
   public AugmentConfig withVariants(int k) {
     return new AugmentConfig(kafka, applicationId, stateDir, threads, seed, k, cropSize, alphaStd,
-        lightingMagnitude, processingGuarantee, commitInterval, statsInterval, labelWait);
+        lightingMagnitude, processingGuarantee, commitInterval, statsInterval, labelWait, instanceId);
   }
 
   public AugmentConfig withProcessingGuarantee(String guarantee) {
     return new AugmentConfig(kafka, applicationId, stateDir, threads, seed, variantsPerImage, cropSize, alphaStd,
-        lightingMagnitude, guarantee, commitInterval, statsInterval, labelWait);
+        lightingMagnitude, guarantee, commitInterval, statsInterval, labelWait, instanceId);
+  }
+
+  public AugmentConfig withInstanceId(String id) {
+    return new AugmentConfig(kafka, applicationId, stateDir, threads, seed, variantsPerImage, cropSize, alphaStd,
+        lightingMagnitude, processingGuarantee, commitInterval, statsInterval, labelWait, id);
+  }
+
+  public AugmentConfig withStateDir(Path dir) {
+    return new AugmentConfig(kafka, applicationId, dir, threads, seed, variantsPerImage, cropSize, alphaStd,
+        lightingMagnitude, processingGuarantee, commitInterval, statsInterval, labelWait, instanceId);
+  }
+
+  public AugmentConfig withSeed(long runSeed) {
+    return new AugmentConfig(kafka, applicationId, stateDir, threads, runSeed, variantsPerImage, cropSize, alphaStd,
+        lightingMagnitude, processingGuarantee, commitInterval, statsInterval, labelWait, instanceId);
   }
 
   public AugmentConfig withIntervals(Duration commit, Duration stats, Duration labels) {
     return new AugmentConfig(kafka, applicationId, stateDir, threads, seed, variantsPerImage, cropSize, alphaStd,
-        lightingMagnitude, processingGuarantee, commit, stats, labels);
+        lightingMagnitude, processingGuarantee, commit, stats, labels, instanceId);
   }
 }

@@ -8,7 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The service's meters: {@code augment.samples} (tag topic), {@code augment.rejected} (tag reason),
  * {@code augment.stats.images} (training images counted into the statistics) and
- * {@code augment.labels.waiting} (images waiting for their label).
+ * {@code augment.labels.waited} (images that arrived before their label and were held back).
  */
 public final class AugmentMetrics {
 

@@ -56,7 +56,9 @@ public final class AugmentService implements AutoCloseable {
 
   @Override
   public void close() {
-    streams.close(Duration.ofSeconds(30));
+    // Leave the group at once, so the partitions move to the other instances (or to this one
+    // restarted) without waiting for the session timeout.
+    streams.close(new KafkaStreams.CloseOptions().leaveGroup(true).timeout(Duration.ofSeconds(30)));
     log.info("augment stopped");
   }
 }

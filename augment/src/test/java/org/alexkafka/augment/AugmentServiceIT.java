@@ -191,7 +191,7 @@ class AugmentServiceIT {
         .subList(0, 5).stream().map(p -> PhotoImages.image(p, Split.TRAIN, size)).toList();
     createTopics(topics);
     AugmentConfig config = AugmentConfig.defaults(new KafkaConnection(broker.bootstrapServers(), topics), stateDir.resolve("first"))
-        .withApplicationId(topics.prefix() + "augment").withVariants(1).withCropSize(56)
+        .withApplicationId(topics.prefix() + "augment").withVariants(1).withCropSize(56).withInstanceId("augment-host-1")
         .withIntervals(Duration.ofMillis(200), Duration.ofMillis(500), Duration.ofSeconds(10));
     try (KafkaProducer<String, byte[]> producer = producer()) {
       for (Image image : photos) {
@@ -211,9 +211,7 @@ class AugmentServiceIT {
       send(producer, topics.images(), photos.get(4).getId(), RecordSerdes.image(), photos.get(4)); // new
     }
     // A new, empty state directory: the seen ids and sums must come back from the changelogs.
-    AugmentConfig restarted = new AugmentConfig(config.kafka(), config.applicationId(), stateDir.resolve("second"),
-        1, config.seed(), 1, 56, config.alphaStd(), config.lightingMagnitude(), config.processingGuarantee(),
-        config.commitInterval(), config.statsInterval(), config.labelWait());
+    AugmentConfig restarted = config.withStateDir(stateDir.resolve("second"));
     try (AugmentService service = new AugmentService(restarted, new SimpleMeterRegistry())) {
       service.start();
       List<ConsumerRecord<String, Sample>> samples = read(topics.samplesTrain(), RecordSerdes.sample(), l -> l.size() >= 7, 30);

@@ -81,6 +81,13 @@ public final class Ingestor {
       ids.remove(id);
       Thread.currentThread().interrupt();
       return reject(source, id, RejectReason.PUBLISH_FAILED, "interrupted while registering class '" + label + "'");
+    } catch (org.apache.kafka.common.KafkaException e) {
+      ids.remove(id);
+      return reject(source, id, RejectReason.PUBLISH_FAILED, "Kafka refused the image: " + e);
+    } catch (RuntimeException e) {
+      ids.remove(id);
+      log.error("unexpected failure on {}", source, e);
+      return reject(source, id, RejectReason.INTERNAL_ERROR, e.toString());
     }
   }
 

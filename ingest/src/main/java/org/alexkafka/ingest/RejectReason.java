@@ -10,7 +10,9 @@ public enum RejectReason {
   UNREADABLE("unreadable"),
   UNKNOWN_LABEL("unknown-label"),
   /** Kafka did not take the record within the delivery timeout; the input can be ingested again. */
-  PUBLISH_FAILED("publish-failed");
+  PUBLISH_FAILED("publish-failed"),
+  /** A bug or an unexpected failure inside the service; the detail says what. */
+  INTERNAL_ERROR("internal-error");
 
   private final String code;
 

@@ -53,8 +53,8 @@ public class AugmentCommand implements Callable<Integer> {
       description = "Standard deviation of the lighting alphas (env AUGMENT_ALPHA_STD, default ${DEFAULT-VALUE}).")
   double alphaStd;
 
-  @Option(names = "--lighting-magnitude", defaultValue = "${env:AUGMENT_LIGHTING_MAGNITUDE:-STDDEV}",
-      description = "lambda in the lighting formula: STDDEV (sqrt of the eigenvalue, as cuda-convnet2) or EIGENVALUE (literal) (env AUGMENT_LIGHTING_MAGNITUDE, default ${DEFAULT-VALUE}).")
+  @Option(names = "--lighting-magnitude", defaultValue = "${env:AUGMENT_LIGHTING_MAGNITUDE:-UNIT_RANGE}",
+      description = "Scale the lighting formula is read on: UNIT_RANGE (eigenvalues of 0..1 pixels, the common reading), STDDEV (sqrt of the eigenvalue) or PIXEL_RANGE (eigenvalues of 0..255 pixels) (env AUGMENT_LIGHTING_MAGNITUDE, default ${DEFAULT-VALUE}).")
   LightingMagnitude lightingMagnitude;
 
   @Option(names = "--processing-guarantee", defaultValue = "${env:AUGMENT_PROCESSING_GUARANTEE:-exactly_once_v2}",
@@ -72,6 +72,10 @@ public class AugmentCommand implements Callable<Integer> {
   @Option(names = "--label-wait-ms", defaultValue = "${env:AUGMENT_LABEL_WAIT_MS:-30000}",
       description = "How long an image waits for its label before it is rejected (env AUGMENT_LABEL_WAIT_MS, default ${DEFAULT-VALUE}).")
   long labelWaitMs;
+
+  @Option(names = "--instance-id", defaultValue = "${env:AUGMENT_INSTANCE_ID:-}",
+      description = "Static group membership id, unique per instance (e.g. the host name); empty = dynamic (env AUGMENT_INSTANCE_ID).")
+  String instanceId;
 
   @Option(names = "--create-topics", defaultValue = "${env:AUGMENT_CREATE_TOPICS:-true}", negatable = true,
       description = "Create missing topics at start (env AUGMENT_CREATE_TOPICS, default ${DEFAULT-VALUE}).")
@@ -93,7 +97,7 @@ public class AugmentCommand implements Callable<Integer> {
     KafkaConnection connection = kafka.toConnection();
     return new AugmentConfig(connection, applicationId, stateDir, threads, seed, variants, cropSize, alphaStd,
         lightingMagnitude, processingGuarantee, Duration.ofMillis(commitIntervalMs), Duration.ofMillis(statsIntervalMs),
-        Duration.ofMillis(labelWaitMs));
+        Duration.ofMillis(labelWaitMs), instanceId);
   }
 
   @Override

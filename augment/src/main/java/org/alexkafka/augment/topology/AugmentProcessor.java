@@ -42,6 +42,10 @@ import org.slf4j.LoggerFactory;
  * table is filled by its own thread, so an image can arrive first. Such an image waits in a
  * (logged) state store and is retried on a wall-clock punctuator; after {@code labelWait} it is
  * dead-lettered as {@code unknown-label}.
+ *
+ * <p>Lighting uses the statistics published so far (read from the global stats table every
+ * 500 ms); before any are published the shift is zero. Crop, flip and α depend only on (seed,
+ * image id, variant), so a sample is byte-identical on replay whenever the statistics are the same.
  */
 final class AugmentProcessor implements Processor<String, byte[], String, Routed> {
 
@@ -143,7 +147,7 @@ final class AugmentProcessor implements Processor<String, byte[], String, Routed
             + MAX_WAITING + " images already wait for labels", image.getId(), bytes, timestamp);
         return true;
       }
-      wait(source, image, bytes);
+      holdForLabel(source, image, bytes);
       return true;
     }
     emit(image, label.value(), timestamp);
@@ -208,7 +212,7 @@ final class AugmentProcessor implements Processor<String, byte[], String, Routed
     partialDirty = false;
   }
 
-  private void wait(String source, Image image, byte[] bytes) {
+  private void holdForLabel(String source, Image image, byte[] bytes) {
     byte[] sourceBytes = source.getBytes(StandardCharsets.UTF_8);
     byte[] entry = ByteBuffer.allocate(8 + 2 + sourceBytes.length + bytes.length)
         .putLong(context.currentSystemTimeMs())

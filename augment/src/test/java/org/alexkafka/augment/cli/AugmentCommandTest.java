@@ -17,7 +17,7 @@ class AugmentCommandTest {
     AugmentCommand command = new AugmentCommand();
     new CommandLine(command).parseArgs("--bootstrap-servers", "k:9092", "--topic-prefix", "p.", "--variants", "3",
         "--crop-size", "56", "--seed", "9", "--processing-guarantee", "at_least_once", "--threads", "2",
-        "--lighting-magnitude", "EIGENVALUE", "--label-wait-ms", "1500", "--state-dir", "/tmp/x");
+        "--lighting-magnitude", "PIXEL_RANGE", "--label-wait-ms", "1500", "--state-dir", "/tmp/x");
     AugmentConfig config = command.toConfig();
     assertThat(config.kafka().bootstrapServers()).isEqualTo("k:9092");
     assertThat(config.kafka().topics().images()).isEqualTo("p.images");
@@ -26,7 +26,7 @@ class AugmentCommandTest {
     assertThat(config.seed()).isEqualTo(9);
     assertThat(config.threads()).isEqualTo(2);
     assertThat(config.processingGuarantee()).isEqualTo("at_least_once");
-    assertThat(config.lightingMagnitude()).isEqualTo(LightingMagnitude.EIGENVALUE);
+    assertThat(config.lightingMagnitude()).isEqualTo(LightingMagnitude.PIXEL_RANGE);
     assertThat(config.labelWait()).isEqualTo(Duration.ofMillis(1500));
     assertThat(config.stateDir()).isEqualTo(Path.of("/tmp/x"));
   }

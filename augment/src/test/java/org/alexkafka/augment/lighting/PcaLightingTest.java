@@ -23,8 +23,14 @@ class PcaLightingTest {
     assertThat(s[0]).isCloseTo(0.7260855f, within(1e-5f));
     assertThat(s[1]).isCloseTo(3.5545127f, within(1e-5f));
     assertThat(s[2]).isCloseTo(0.9155543f, within(1e-5f));
-    // EIGENVALUE: α·λ = (90, −20, 2): R = 90/√3 − 20/√2 + 2/√6 = 51.961524 − 14.142136 + 0.816497
-    float[] literal = PcaLighting.shift(PCA, alphas, LightingMagnitude.EIGENVALUE);
+    // UNIT_RANGE (default): α·λ/255 = (90, −20, 2)/255 = (0.3529412, −0.0784314, 0.0078431)
+    // R = 0.3529412/√3 − 0.0784314/√2 + 0.0078431/√6 = 0.2037707 − 0.0554593 + 0.0032020
+    float[] unit = PcaLighting.shift(PCA, alphas, LightingMagnitude.UNIT_RANGE);
+    assertThat(unit[0]).isCloseTo(0.1515134f, within(1e-6f));
+    assertThat(unit[1]).isCloseTo(0.2624320f, within(1e-6f));
+    assertThat(unit[2]).isCloseTo(0.1973667f, within(1e-6f));
+    // PIXEL_RANGE: α·λ = (90, −20, 2): R = 90/√3 − 20/√2 + 2/√6 = 51.961524 − 14.142136 + 0.816497
+    float[] literal = PcaLighting.shift(PCA, alphas, LightingMagnitude.PIXEL_RANGE);
     assertThat(literal[0]).isCloseTo(38.635885f, within(1e-4f));
     assertThat(literal[2]).isCloseTo((float) (90 * A - 4 * C), within(1e-4f));
   }

@@ -70,6 +70,21 @@ class StatsAccumulatorTest {
   }
 
   @Test
+  void sumsBeyondAnIntSurviveTheStoreEncoding() {
+    StatsAccumulator small = new StatsAccumulator(2, 1);
+    small.add(new byte[] {1, 2, 3, 4, 5, 6}, 0);
+    Stats stats = small.toStats(Instant.EPOCH);
+    stats.setCount(9_000_000L); // more than 2^31/255 images: the sums need 8 bytes
+    stats.setPixelSums(java.util.List.of(3_000_000_000L, 1L, 2L, 3L, 4L, 5L));
+    StatsAccumulator big = StatsAccumulator.fromStats(stats);
+    StatsAccumulator back = StatsAccumulator.fromBytes(big.toBytes());
+    assertThat(back.count()).isEqualTo(9_000_000L);
+    assertThat(back.pixelSum(0)).isEqualTo(3_000_000_000L);
+    assertThat(back.toStats(Instant.EPOCH)).isEqualTo(big.toStats(Instant.EPOCH));
+    assertThat(big.toBytes().length).isGreaterThan(small.toBytes().length);
+  }
+
+  @Test
   void partialsAddUpToTheWhole() {
     Random random = new Random(2);
     StatsAccumulator whole = new StatsAccumulator(2, 2), a = new StatsAccumulator(2, 2), b = new StatsAccumulator(2, 2);

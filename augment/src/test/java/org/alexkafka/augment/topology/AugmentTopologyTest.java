@@ -184,7 +184,7 @@ class AugmentTopologyTest {
       for (Sample s : lit) {
         Random r = VariantSeeds.random(3, "train-new", s.getVariant());
         new CropGeometry(SIZE, CROP).randomTrainingCrop(r);
-        float[] shift = PcaLighting.shift(pca, PcaLighting.drawAlphas(r, 0.1), LightingMagnitude.STDDEV);
+        float[] shift = PcaLighting.shift(pca, PcaLighting.drawAlphas(r, 0.1), LightingMagnitude.UNIT_RANGE);
         assertThat(s.getLighting()).containsExactly(shift[0], shift[1], shift[2]);
         assertThat(Math.abs(s.getLighting().get(0)) + Math.abs(s.getLighting().get(1))).isGreaterThan(0f);
       }

@@ -39,9 +39,7 @@ final class TopologyFixture implements AutoCloseable {
         .withApplicationId("augment-ttd").withVariants(variants).withCropSize(cropSize)
         .withProcessingGuarantee(AugmentConfig.AT_LEAST_ONCE)
         .withIntervals(Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(30));
-    AugmentConfig seeded = new AugmentConfig(config.kafka(), config.applicationId(), config.stateDir(), 1, seed,
-        config.variantsPerImage(), config.cropSize(), config.alphaStd(), config.lightingMagnitude(),
-        config.processingGuarantee(), config.commitInterval(), config.statsInterval(), config.labelWait());
+    AugmentConfig seeded = config.withSeed(seed);
     Properties props = StreamsSettings.of(seeded);
     driver = new TopologyTestDriver(AugmentTopology.build(seeded, new AugmentMetrics(registry)), props, Instant.ofEpochMilli(0));
     images = driver.createInputTopic(topics.images(), Serdes.String().serializer(), Serdes.ByteArray().serializer());

@@ -28,6 +28,54 @@ class ResamplerTest {
   }
 
   @Test
+  void thePackedRgbPathGivesTheSameHandComputedValues() {
+    // Same row, three channels (R = the row, G = 255 - row, B = 50): the 3-channel fast path
+    // (12-bit weights, channels packed in one long) must agree with the hand computation.
+    int[] row = {0, 100, 200, 255};
+    byte[] data = new byte[12];
+    for (int i = 0; i < 4; i++) {
+      data[3 * i] = (byte) row[i];
+      data[3 * i + 1] = (byte) (255 - row[i]);
+      data[3 * i + 2] = 50;
+    }
+    Pixels out = Resampler.resize(new Pixels(4, 1, 3, data), 2, 1, ResampleFilter.TRIANGLE);
+    assertThat(out.sample(0, 0, 0)).isEqualTo(71);
+    assertThat(out.sample(1, 0, 0)).isEqualTo(209);
+    // G: (255*3 + 155*3 + 55) / 7 = 183.6 -> 184 ; (155 + 55*3 + 0*3) / 7 = 45.7 -> 46
+    assertThat(out.sample(0, 0, 1)).isEqualTo(184);
+    assertThat(out.sample(1, 0, 1)).isEqualTo(46);
+    assertThat(out.sample(0, 0, 2)).isEqualTo(50);
+    assertThat(out.sample(1, 0, 2)).isEqualTo(50);
+  }
+
+  @Test
+  void packedAndGenericPathsAgreeOnARealisticReduction() {
+    java.util.Random rnd = new java.util.Random(1);
+    int w = 500;
+    int h = 375;
+    byte[] rgb = new byte[w * h * 3];
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        for (int c = 0; c < 3; c++) {
+          rgb[(y * w + x) * 3 + c] = (byte) Math.min(255, Math.max(0, (x + 2 * y + 60 * c) / 4 + rnd.nextInt(21) - 10));
+        }
+      }
+    }
+    Pixels packed = Resampler.shorterSideThenCentreCrop(new Pixels(w, h, 3, rgb), 256, ResampleFilter.TRIANGLE);
+    // The generic path, one channel at a time.
+    for (int c = 0; c < 3; c++) {
+      byte[] plane = new byte[w * h];
+      for (int i = 0; i < plane.length; i++) {
+        plane[i] = rgb[i * 3 + c];
+      }
+      Pixels generic = Resampler.shorterSideThenCentreCrop(new Pixels(w, h, 1, plane), 256, ResampleFilter.TRIANGLE);
+      for (int i = 0; i < 256 * 256; i++) {
+        assertThat(Math.abs((packed.data()[i * 3 + c] & 0xFF) - (generic.data()[i] & 0xFF))).isLessThanOrEqualTo(1);
+      }
+    }
+  }
+
+  @Test
   void shorterSideGoesToTheTargetAndTheLongerIsRounded() {
     assertThat(Resampler.scaledSize(500, 375, 256)).containsExactly(341, 256);
     assertThat(Resampler.scaledSize(375, 500, 256)).containsExactly(256, 341);

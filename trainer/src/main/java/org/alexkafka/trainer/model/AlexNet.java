@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * fc6 4096 -> ReLU -> dropout 0.5 ; fc7 4096 -> ReLU -> dropout 0.5 ; fc8 N -> softmax
  * </pre>
  *
- * LRN: b = a / (k + alpha * sum over n=5 adjacent maps of a^2)^beta, k=2, alpha=1e-4, beta=0.75
+ * Init std comes from the spec (the paper: 0.01, {@link #INIT_STD}).
+ *
+ * <p>LRN: b = a / (k + alpha * sum over n=5 adjacent maps of a^2)^beta, k=2, alpha=1e-4, beta=0.75
  * (DL4J's layer uses exactly this form: alpha is not divided by n; a test checks it). Init: weights
  * N(0, 0.01); biases 1 in conv2, conv4, conv5, fc6, fc7 and 0 elsewhere. Weight decay 0.0005 on
  * weights only (DL4J's l2, added to the gradient before the updater) and the paper's momentum
@@ -87,7 +89,7 @@ public final class AlexNet {
         .dataType(DataType.FLOAT)
         .optimizationAlgo(OptimizationAlgorithm.STOCHASTIC_GRADIENT_DESCENT)
         .updater(new PaperMomentum(INITIAL_LEARNING_RATE, MOMENTUM))
-        .weightInit(new WeightInitDistribution(new NormalDistribution(0, INIT_STD)))
+        .weightInit(new WeightInitDistribution(new NormalDistribution(0, spec.initStd())))
         .biasInit(0)
         .l2(WEIGHT_DECAY)
         .gradientNormalization(GradientNormalization.None)

@@ -17,10 +17,11 @@ package org.alexkafka.trainer.model;
  * @param fc width of fc6 and fc7 (4096)
  * @param towers 1 = one-GPU network; 2 = the paper's two-GPU variant (conv2, conv4, conv5 grouped)
  * @param dropout probability of DROPPING an fc6/fc7 output unit during training (0.5; 0 = off)
+ * @param initStd standard deviation of the Gaussian weight init (the paper: 0.01)
  * @param seed seed of the weight initialisation
  */
 public record AlexNetSpec(int inputSize, int classes, int conv1, int conv2, int conv3, int conv4, int conv5,
-                          int fc, int towers, double dropout, long seed) {
+                          int fc, int towers, double dropout, double initStd, long seed) {
 
   public static final int CONV1_KERNEL = 11;
   public static final int CONV1_STRIDE = 4;
@@ -34,6 +35,9 @@ public record AlexNetSpec(int inputSize, int classes, int conv1, int conv2, int 
     }
     if (dropout < 0 || dropout >= 1) {
       throw new IllegalArgumentException("dropout is a drop probability in [0, 1), got " + dropout);
+    }
+    if (!(initStd > 0)) {
+      throw new IllegalArgumentException("init std must be positive, got " + initStd);
     }
     if (classes < 2) {
       throw new IllegalArgumentException("need at least 2 classes, got " + classes);
@@ -49,7 +53,7 @@ public record AlexNetSpec(int inputSize, int classes, int conv1, int conv2, int 
 
   /** The paper's one-tower network: 224 crops, 1000 classes. */
   public static AlexNetSpec paper() {
-    return new AlexNetSpec(224, 1000, 96, 256, 384, 384, 256, 4096, 1, 0.5, 42);
+    return new AlexNetSpec(224, 1000, 96, 256, 384, 384, 256, 4096, 1, 0.5, 0.01, 42);
   }
 
   /** The paper's network with the two-GPU grouping. */
@@ -59,26 +63,33 @@ public record AlexNetSpec(int inputSize, int classes, int conv1, int conv2, int 
 
   /**
    * The same architecture with 1/4 of the maps and 1/16 of the fc width: for tests and the demo.
-   * An input of 64 gives maps of 15, 7, 3 and 1 after conv1 and the three poolings.
+   * An input of 64 gives maps of 15, 7, 3 and 1 after conv1 and the three poolings. The init is
+   * wider (0.04 instead of 0.01): with fan-ins 4-36 times smaller than the paper's, N(0, 0.01)
+   * leaves the deep layers' outputs almost constant (biases of 1 dominate) and the net does not
+   * start learning within hundreds of steps.
    */
   public static AlexNetSpec small(int classes, int inputSize) {
-    return new AlexNetSpec(inputSize, classes, 24, 64, 96, 96, 64, 256, 1, 0.5, 42);
+    return new AlexNetSpec(inputSize, classes, 24, 64, 96, 96, 64, 256, 1, 0.5, 0.04, 42);
   }
 
   public AlexNetSpec withTowers(int t) {
-    return new AlexNetSpec(inputSize, classes, conv1, conv2, conv3, conv4, conv5, fc, t, dropout, seed);
+    return new AlexNetSpec(inputSize, classes, conv1, conv2, conv3, conv4, conv5, fc, t, dropout, initStd, seed);
   }
 
   public AlexNetSpec withClasses(int c) {
-    return new AlexNetSpec(inputSize, c, conv1, conv2, conv3, conv4, conv5, fc, towers, dropout, seed);
+    return new AlexNetSpec(inputSize, c, conv1, conv2, conv3, conv4, conv5, fc, towers, dropout, initStd, seed);
   }
 
   public AlexNetSpec withDropout(double d) {
-    return new AlexNetSpec(inputSize, classes, conv1, conv2, conv3, conv4, conv5, fc, towers, d, seed);
+    return new AlexNetSpec(inputSize, classes, conv1, conv2, conv3, conv4, conv5, fc, towers, d, initStd, seed);
+  }
+
+  public AlexNetSpec withInputSize(int size) {
+    return new AlexNetSpec(size, classes, conv1, conv2, conv3, conv4, conv5, fc, towers, dropout, initStd, seed);
   }
 
   public AlexNetSpec withSeed(long s) {
-    return new AlexNetSpec(inputSize, classes, conv1, conv2, conv3, conv4, conv5, fc, towers, dropout, s);
+    return new AlexNetSpec(inputSize, classes, conv1, conv2, conv3, conv4, conv5, fc, towers, dropout, initStd, s);
   }
 
   /** Zero padding of conv1 on each side: the least that makes (input + 2p - 11) reach a multiple of 4. */

@@ -60,7 +60,7 @@ public record TrainerConfig(String profile, int classes, int inputSize, int towe
 
   public AlexNetSpec spec() {
     AlexNetSpec base = profile.equals("paper")
-        ? new AlexNetSpec(inputSize, classes, 96, 256, 384, 384, 256, 4096, 1, 0.5, seed)
+        ? AlexNetSpec.paper().withClasses(classes).withInputSize(inputSize).withSeed(seed)
         : AlexNetSpec.small(classes, inputSize).withSeed(seed);
     return base.withTowers(towers);
   }

@@ -20,7 +20,7 @@ class AlexNetTest {
     assertThat(paper.conv1Padding()).isEqualTo(2);
     assertThat(paper.conv1Side()).isEqualTo(55);
     assertThat(paper.finalSide()).isEqualTo(6);
-    AlexNetSpec at227 = new AlexNetSpec(227, 1000, 96, 256, 384, 384, 256, 4096, 1, 0.5, 1);
+    AlexNetSpec at227 = new AlexNetSpec(227, 1000, 96, 256, 384, 384, 256, 4096, 1, 0.5, 0.01, 1);
     assertThat(at227.conv1Padding()).isZero();
     assertThat(at227.conv1Side()).isEqualTo(55);
     // one tower: conv 3,747,200 + fc6 37,752,832 + fc7 16,781,312 + fc8 4,097,000
@@ -57,7 +57,7 @@ class AlexNetTest {
 
   @Test
   void initialisationAndDropoutFollowThePaper() {
-    ComputationGraph net = AlexNet.build(AlexNetSpec.small(10, 64));
+    ComputationGraph net = AlexNet.build(AlexNetSpec.paper().withClasses(10).withInputSize(67));
     for (String layer : new String[] {"conv2", "conv4", "conv5", "fc6", "fc7"}) {
       INDArray b = net.getParam(layer + "_b");
       assertThat(b.minNumber().doubleValue()).as(layer).isEqualTo(1.0);
