@@ -5,7 +5,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -158,32 +157,36 @@ public final class DecodeBench implements Callable<Integer> {
     }
   }
 
-  /** {wall-clock images/s over all threads, images per CPU-second of one thread}. */
+  /**
+   * {wall-clock images/s over all threads, images per CPU-second}. CPU time is the whole JVM's
+   * (garbage collector and JIT threads included, as Python's process_time includes everything),
+   * divided by the number of worker threads.
+   */
   private double[] javaRate(ImagePreparer preparer, List<byte[]> blobs, int threads) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
-    ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+    com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     try {
-      List<Future<long[]>> counts = new ArrayList<>();
+      List<Future<Long>> counts = new ArrayList<>();
       long start = System.nanoTime();
+      long cpu0 = os.getProcessCpuTime();
       long end = start + (long) (seconds * 1e9);
       for (int i = 0; i < threads; i++) {
         counts.add(pool.submit(() -> {
           long n = 0;
-          long cpu0 = cpu.getCurrentThreadCpuTime();
           while (System.nanoTime() < end) {
             runOnce(preparer, blobs);
             n += blobs.size();
           }
-          return new long[] {n, cpu.getCurrentThreadCpuTime() - cpu0};
+          return n;
         }));
       }
       long n = 0;
-      long cpuNanos = 0;
-      for (Future<long[]> c : counts) {
-        n += c.get()[0];
-        cpuNanos += c.get()[1];
+      for (Future<Long> c : counts) {
+        n += c.get();
       }
-      return new double[] {n / ((System.nanoTime() - start) / 1e9), n / (cpuNanos / 1e9)};
+      double cpuSeconds = (os.getProcessCpuTime() - cpu0) / 1e9;
+      return new double[] {n / ((System.nanoTime() - start) / 1e9), n / cpuSeconds * threads};
     } finally {
       pool.shutdown();
       pool.awaitTermination(1, TimeUnit.MINUTES);

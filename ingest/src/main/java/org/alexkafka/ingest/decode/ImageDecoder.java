@@ -51,11 +51,24 @@ public final class ImageDecoder {
   }
 
   public DecodedImage decode(byte[] bytes) throws DecodeException {
+    return decode(bytes, false);
+  }
+
+  /**
+   * As {@link #decode(byte[])}, but the pixels may live in a buffer this thread reuses for the next
+   * picture of the same size: for callers that are done with the result before decoding again.
+   * Saves allocating (and collecting) a fresh full-size raster per photo.
+   */
+  DecodedImage decodeIntoReusedBuffer(byte[] bytes) throws DecodeException {
+    return decode(bytes, true);
+  }
+
+  private DecodedImage decode(byte[] bytes, boolean reuse) throws DecodeException {
     if (bytes.length == 0) {
       throw new DecodeException(RejectReason.EMPTY, "empty file (0 bytes)");
     }
     try {
-      return decodeChecked(bytes);
+      return decodeChecked(bytes, reuse);
     } catch (DecodeException e) {
       throw e;
     } catch (IOException e) {
@@ -66,7 +79,7 @@ public final class ImageDecoder {
     }
   }
 
-  private DecodedImage decodeChecked(byte[] bytes) throws IOException, DecodeException {
+  private DecodedImage decodeChecked(byte[] bytes, boolean reuse) throws IOException, DecodeException {
     try (ImageInputStream in = new ByteArrayImageInputStream(bytes)) {
       ImageReaderSpi spi = readerFor(in);
       if (spi == null) {
@@ -95,7 +108,11 @@ public final class ImageDecoder {
             fatal.add(warning);
           }
         });
-        BufferedImage image = reader.read(0, readParam(reader));
+        ImageReadParam param = readParam(reader);
+        if (reuse && param.getDestinationType() == null) {
+          reuseDestination(reader, param, (int) width, (int) height);
+        }
+        BufferedImage image = reader.read(0, param);
         if (!fatal.isEmpty()) {
           // The JPEG decoder only warns and fills the missing rows with grey.
           throw new DecodeException(RejectReason.TRUNCATED, "truncated " + format + ": " + String.join("; ", fatal));
@@ -113,6 +130,31 @@ public final class ImageDecoder {
         reader.dispose();
       }
     }
+  }
+
+  /** Recently used 3-byte BGR destinations of this thread, by size (photos come in few sizes). */
+  private static final ThreadLocal<BufferedImage[]> DESTINATIONS = ThreadLocal.withInitial(() -> new BufferedImage[4]);
+  private static final long MAX_REUSED_PIXELS = 4_000_000L;
+
+  private static void reuseDestination(ImageReader reader, ImageReadParam param, int width, int height) throws IOException {
+    if ((long) width * height > MAX_REUSED_PIXELS) {
+      return;
+    }
+    Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+    if (!types.hasNext() || types.next().getBufferedImageType() != BufferedImage.TYPE_3BYTE_BGR) {
+      return;
+    }
+    BufferedImage[] cache = DESTINATIONS.get();
+    for (BufferedImage b : cache) {
+      if (b != null && b.getWidth() == width && b.getHeight() == height) {
+        param.setDestination(b);
+        return;
+      }
+    }
+    BufferedImage fresh = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+    System.arraycopy(cache, 0, cache, 1, cache.length - 1); // most recent first, oldest dropped
+    cache[0] = fresh;
+    param.setDestination(fresh);
   }
 
   /** The first installed reader that recognises the content, as ImageIO.getImageReaders picks it. */

@@ -32,7 +32,7 @@ public final class ImagePreparer {
   }
 
   public PreparedImage prepare(byte[] bytes) throws DecodeException {
-    DecodedImage decoded = decoder.decode(bytes);
+    DecodedImage decoded = decoder.decodeIntoReusedBuffer(bytes); // consumed before the next decode
     Pixels src = decoded.pixels();
     Pixels cropped = Resampler.shorterSideThenCentreCrop(src, size, filter);
     byte[] rgb = switch (decoded.order()) {

@@ -23,9 +23,9 @@ public class EvaluateCommand implements Callable<Integer> {
   @Mixin
   KafkaOptions kafka = new KafkaOptions();
 
-  @Option(names = "--checkpoint", required = true, defaultValue = "${env:CHECKPOINT:-}",
+  @Option(names = "--checkpoint", defaultValue = "${env:CHECKPOINT:-}",
       description = "A checkpoint directory, or a checkpoint root (then its newest checkpoint). Env CHECKPOINT.")
-  Path checkpoint;
+  String checkpoint;
 
   @Option(names = "--batch", defaultValue = "${env:EVAL_BATCH:-128}", description = "Env EVAL_BATCH.")
   int batch;
@@ -35,7 +35,11 @@ public class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    EvalResult r = evaluate(kafka.toConnection(), checkpoint, batch, Duration.ofSeconds(statsTimeout));
+    if (checkpoint == null || checkpoint.isBlank()) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "evaluate needs --checkpoint DIR (or env CHECKPOINT)");
+    }
+    EvalResult r = evaluate(kafka.toConnection(), Path.of(checkpoint), batch, Duration.ofSeconds(statsTimeout));
     System.out.println(r.summary());
     return 0;
   }

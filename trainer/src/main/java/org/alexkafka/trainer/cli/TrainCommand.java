@@ -74,9 +74,9 @@ public class TrainCommand implements Callable<Integer> {
   @Option(names = "--patience", defaultValue = "${env:LR_PATIENCE:-2}", description = "Env LR_PATIENCE.")
   int patience;
 
-  @Option(names = "--lr-steps", defaultValue = "${env:LR_STEPS:-}", split = ",",
+  @Option(names = "--lr-steps", defaultValue = "${env:LR_STEPS:-}",
       description = "Epochs after which the steps schedule divides by 10, e.g. 30,60,80 (env LR_STEPS).")
-  List<Integer> lrSteps;
+  String lrSteps;
 
   @Option(names = "--devices", defaultValue = "${env:TRAIN_DEVICES:-1}",
       description = "Data-parallel workers: GPUs with CUDA, threads on CPU (env TRAIN_DEVICES).")
@@ -92,8 +92,8 @@ public class TrainCommand implements Callable<Integer> {
   @Option(names = "--log-every", defaultValue = "${env:LOG_EVERY:-20}", description = "Iterations per log line (env LOG_EVERY).")
   int logEvery;
 
-  @Option(names = "--eval-each-epoch", defaultValue = "${env:EVAL_EACH_EPOCH:-true}", negatable = true,
-      description = "Evaluate on samples.val at every epoch end (env EVAL_EACH_EPOCH).")
+  @Option(names = "--eval-each-epoch", arity = "1", defaultValue = "${env:EVAL_EACH_EPOCH:-true}",
+      description = "true/false: evaluate on samples.val at every epoch end (env EVAL_EACH_EPOCH).")
   boolean evalEachEpoch;
 
   @Option(names = "--max-iterations", defaultValue = "${env:MAX_ITERATIONS:-0}", description = "0 = no limit (env MAX_ITERATIONS).")
@@ -117,8 +117,19 @@ public class TrainCommand implements Callable<Integer> {
   public TrainerConfig config() {
     return new TrainerConfig(profile, classes, inputSize, towers, batch, epochs, fromBeginning, follow, checkpointDir,
         checkpointEvery, keepCheckpoints, shuffleBuffer, learningRate, lrSchedule, patience,
-        lrSteps == null ? List.of() : lrSteps, devices, seed, runDir, logEvery, evalEachEpoch, maxIterations, maxSeconds,
+        parseSteps(lrSteps), devices, seed, runDir, logEvery, evalEachEpoch, maxIterations, maxSeconds,
         statsTimeout);
+  }
+
+  private static List<Integer> parseSteps(String s) {
+    if (s == null || s.isBlank()) {
+      return List.of();
+    }
+    try {
+      return java.util.Arrays.stream(s.split(",")).map(String::trim).map(Integer::valueOf).toList();
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--lr-steps takes epochs separated by commas, e.g. 30,60,80; got " + s);
+    }
   }
 
   @Override

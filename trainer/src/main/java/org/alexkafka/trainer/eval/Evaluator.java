@@ -1,6 +1,5 @@
 package org.alexkafka.trainer.eval;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
