@@ -6,7 +6,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -83,6 +82,12 @@ class IngestServiceIT {
     assertThat(contents.labels().values().stream().map(LabelEntry::getIndex).sorted().toList())
         .isEqualTo(java.util.stream.IntStream.range(0, classes.size()).boxed().toList());
 
+    // Each class was on the labels topic before the first image of that class was sent.
+    Map<String, Long> labelTime = firstTimestamps(topics.labels(), false);
+    Map<String, Long> firstImageTime = firstTimestamps(topics.images(), true);
+    assertThat(firstImageTime.keySet()).isEqualTo(classes);
+    firstImageTime.forEach((cls, t) -> assertThat(labelTime.get(cls)).as("label %s before its images", cls).isLessThanOrEqualTo(t));
+
     // A restart reads back the ids and the classes: nothing is published twice.
     Map<String, Integer> indices;
     IngestSummary again;
@@ -118,7 +123,25 @@ class IngestServiceIT {
     assertThat(TopicContents.read(SharedKafka.broker().bootstrapServers(), topics).images()).hasSize(1);
   }
 
-  static List<String> unused() {
-    return List.of();
+  /** Earliest record timestamp per class: of the label entry, or of the class's images. */
+  private static Map<String, Long> firstTimestamps(String topic, boolean images) {
+    Map<String, Long> first = new java.util.HashMap<>();
+    try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]>(Map.of(
+        "bootstrap.servers", SharedKafka.broker().bootstrapServers(), "enable.auto.commit", false),
+        new org.apache.kafka.common.serialization.StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      var partitions = consumer.partitionsFor(topic).stream()
+          .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      var end = consumer.endOffsets(partitions);
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp)) && System.currentTimeMillis() < deadline) {
+        for (var r : consumer.poll(java.time.Duration.ofMillis(200))) {
+          String cls = images ? org.alexkafka.schemas.serde.RecordSerdes.image().deserialize(topic, r.value()).getLabel() : r.key();
+          first.merge(cls, r.timestamp(), Math::min);
+        }
+      }
+    }
+    return first;
   }
 }

@@ -1,7 +1,6 @@
 package org.alexkafka.augment.cli;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -85,7 +84,8 @@ public class AugmentCommand implements Callable<Integer> {
       description = "Replication factor for created topics (env REPLICATION_FACTOR, default ${DEFAULT-VALUE}).")
   short replicationFactor;
 
-  private MeterRegistry registry = new SimpleMeterRegistry();
+  // Micrometer's global registry: the CLI adds a Prometheus registry to it when --metrics-port is set.
+  private MeterRegistry registry = io.micrometer.core.instrument.Metrics.globalRegistry;
 
   /** The registry the service records into (the CLI wiring may pass a Prometheus one). */
   public AugmentCommand withRegistry(MeterRegistry registry) {

@@ -101,9 +101,10 @@ public final class DecodeBench implements Callable<Integer> {
     System.out.printf("java %s (%s), peer %s%n", System.getProperty("java.version"), System.getProperty("java.vm.name"), versions);
 
     long t = System.nanoTime();
-    while (System.nanoTime() - t < 3e9) { // JIT warm-up
+    while (System.nanoTime() - t < Math.max(6e9, seconds * 1e9)) { // JIT warm-up
       runOnce(preparer, blobs);
     }
+    javaRate(preparer, blobs, cores); // the multi-threaded path warmed up too
     double[] nan = {Double.NaN, Double.NaN};
     double java1 = 0;
     double java1Cpu = 0;

@@ -59,11 +59,22 @@ public final class LayerHelpers {
     }
 
     /**
-     * Lets DL4J create helpers when layers are built (needed for cuDNN on CUDA; harmless on CPU,
-     * where DL4J drops its oneDNN helpers anyway). Call before the first network is built.
+     * Lets DL4J create helpers when layers are built: required for cuDNN on CUDA (without it the
+     * GPU trainer runs without cuDNN). Call before the first network is built.
      */
     public static void allowDl4jHelperCreation() {
         System.setProperty(DISABLE_PROPERTY, "false");
+    }
+
+    /**
+     * {@link #allowDl4jHelperCreation()} on CUDA only; on CPU DL4J's own attempt is useless (its
+     * oneDNN check fails, logging an ERROR per layer about a missing Nd4jCpu$Environment class)
+     * and {@link #enable} does the job instead. Call once ND4J is loaded, before building networks.
+     */
+    public static void beforeBuildingNetworks() {
+        if ("CUDA".equalsIgnoreCase(backend())) {
+            allowDl4jHelperCreation();
+        }
     }
 
     /** The backend ND4J loaded: "CPU" or "CUDA". */

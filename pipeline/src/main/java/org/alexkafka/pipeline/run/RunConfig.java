@@ -1,0 +1,31 @@
+package org.alexkafka.pipeline.run;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The all-in-one run, in one typed record (built by {@link RunCommand}).
+ *
+ * @param images folder in the ImageNet layout, or null: generate the synthetic demo set
+ * @param workDir where the broker's data, checkpoints, metrics and report go
+ * @param imageSize side the images are ingested at (the paper: 256)
+ * @param cropSize side of the training crops (the paper: 224)
+ * @param variants training variants per image
+ * @param trainTime how long to train
+ * @param batchSize training batch
+ * @param devices data-parallel workers
+ * @param watch keep watching {@code images} and training as new images arrive, until stopped
+ * @param seed seed of the demo set, the augmentation and the training
+ */
+public record RunConfig(Path images, Path workDir, int imageSize, int cropSize, int variants, Duration trainTime,
+                        int batchSize, int devices, boolean watch, long seed) {
+
+  public RunConfig {
+    if (cropSize > imageSize) {
+      throw new IllegalArgumentException("--crop-size " + cropSize + " exceeds --image-size " + imageSize);
+    }
+    if (watch && images == null) {
+      throw new IllegalArgumentException("--watch needs --images: a folder to watch");
+    }
+  }
+}
