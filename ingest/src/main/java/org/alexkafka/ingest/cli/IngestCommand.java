@@ -1,7 +1,6 @@
 package org.alexkafka.ingest.cli;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -82,7 +81,8 @@ public final class IngestCommand implements Callable<Integer> {
   @Option(names = "--no-progress", negatable = false, defaultValue = "false", description = "No progress bar.")
   boolean noProgress;
 
-  private MeterRegistry registry = new SimpleMeterRegistry();
+  // Micrometer's global registry: the CLI adds a Prometheus registry to it when --metrics-port is set.
+  private MeterRegistry registry = io.micrometer.core.instrument.Metrics.globalRegistry;
 
   /** The all-in-one runner passes its registry so the counters reach its metrics endpoint. */
   public IngestCommand withRegistry(MeterRegistry registry) {

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "alexkafka", mixinStandardHelpOptions = true, version = "alexkafka 0.1.0",
     description = "AlexNet (Krizhevsky et al., 2012) on Apache Kafka: ingest, augment, train.",
-    subcommands = {BrokerCommand.class, TopicsCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {BrokerCommand.class, TopicsCommand.class, ConfigTableCommand.class, CommandLine.HelpCommand.class})
 public final class AlexKafkaCli implements Callable<Integer> {
 
   private static final Logger log = LoggerFactory.getLogger(AlexKafkaCli.class);
@@ -32,7 +32,8 @@ public final class AlexKafkaCli implements Callable<Integer> {
       "org.alexkafka.augment.render.RenderSamples",
       "org.alexkafka.ingest.bench.DecodeBench",
       "org.alexkafka.augment.bench.AugmentBench",
-      "org.alexkafka.trainer.bench.TrainBench");
+      "org.alexkafka.trainer.bench.TrainBench",
+      "org.alexkafka.trainer.speed.TrainSpeedBench");
 
   @Option(names = "--metrics-port", defaultValue = "${env:METRICS_PORT:--1}",
       description = "Serve Prometheus metrics at http://host:PORT/metrics (env METRICS_PORT; -1 = off, the default).")

@@ -157,6 +157,32 @@ public final class LayerHelpers {
         return removed;
     }
 
+    /**
+     * Layers whose helper failed at least once: DL4J then silently runs its built-in path for them
+     * (unless the layer sets {@code cudnnAllowFallback(false)}), e.g. after an out-of-memory error
+     * from JavaCPP's {@code maxphysicalbytes} cap (4x -Xmx by default). Worth logging after a step.
+     */
+    public static int fallbacks(Model model) {
+        Layer[] layers = model instanceof MultiLayerNetwork n ? n.getLayers() : ((ComputationGraph) model).getLayers();
+        int failed = 0;
+        for (Layer layer : layers) {
+            Class<?> owner = ownerOf(layer);
+            if (owner == null) {
+                continue;
+            }
+            try {
+                Field count = owner.getDeclaredField("helperCountFail");
+                count.setAccessible(true);
+                if (count.getInt(layer) > 0) {
+                    failed++;
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("DL4J " + owner.getSimpleName() + " has no 'helperCountFail' field any more", e);
+            }
+        }
+        return failed;
+    }
+
     private static Result enableCudnn(Layer[] layers) {
         if (!"false".equalsIgnoreCase(System.getProperty(DISABLE_PROPERTY))) {
             log.warn("{} is not false: DL4J built these layers without cuDNN; creating the helpers now. "

@@ -330,6 +330,10 @@ public final class TrainSpeedBench implements Callable<Integer> {
             cpu[s] = (processCpuNanos() - c0) / 1e9;
             System.out.printf(Locale.ROOT, "# step %d: %.2f s, %.2f CPU-s, loss %.4f%n", s, wall[s], cpu[s], net.score());
         }
+        int fallbacks = LayerHelpers.fallbacks(net);
+        if (fallbacks > 0) {
+            helpers += "-but-" + fallbacks + "-fell-back";
+        }
         double stepS = medianOf(wall);
         System.out.printf(Locale.ROOT, "engine=nd4j variant=%s batch=%d img_s=%.3f step_s=%.3f cpu_s=%.3f peak_rss_mb=%d helpers=%s build=%s%n",
                 v, batch, batch / stepS, stepS, medianOf(cpu), peakRssMb(), helpers,

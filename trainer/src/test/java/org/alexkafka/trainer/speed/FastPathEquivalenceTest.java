@@ -186,6 +186,7 @@ class FastPathEquivalenceTest {
 
     /** DL4J silently switches a layer back to its built-in path after a helper failure. */
     static void assertNoHelperFailed(Model model) {
+        assertThat(LayerHelpers.fallbacks(model)).isZero();
         Layer[] layers = model instanceof MultiLayerNetwork n ? n.getLayers() : ((ComputationGraph) model).getLayers();
         for (Layer layer : layers) {
             if (layer.getHelper() != null) {
