@@ -175,11 +175,15 @@ public final class TestData {
   public static void publish(String topic, List<Sample> samples) throws Exception {
     try (KafkaProducer<String, Sample> producer = new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(), ProducerConfig.ACKS_CONFIG, "all",
+        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 600_000, ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 300_000,
         ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 * 1024 * 1024), new StringSerializer(), RecordSerdes.sample())) {
+      List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent = new ArrayList<>();
       for (Sample s : samples) {
-        producer.send(new ProducerRecord<>(topic, s.getImageId(), s));
+        sent.add(producer.send(new ProducerRecord<>(topic, s.getImageId(), s)));
       }
-      producer.flush();
+      for (var f : sent) {
+        f.get(); // a record that did not reach the broker fails the test here, not as a missing sample later
+      }
     }
   }
 
