@@ -28,7 +28,6 @@ public final class AlexKafkaCli implements Callable<Integer> {
       "org.alexkafka.augment.cli.AugmentCommand",
       "org.alexkafka.trainer.cli.TrainCommand",
       "org.alexkafka.trainer.cli.EvaluateCommand",
-      "org.alexkafka.trainer.cli.ReportCommand",
       "org.alexkafka.augment.render.RenderSamples",
       "org.alexkafka.ingest.bench.DecodeBench",
       "org.alexkafka.augment.bench.AugmentBench",

@@ -27,13 +27,15 @@ public final class ConfigTable {
     return rows;
   }
 
+  /** Reads the raw {@code ${env:NAME:-default}} of each option: turns variable interpolation off on {@code cli}. */
   private static void collect(CommandLine cli, List<Row> rows) {
     CommandSpec spec = cli.getCommandSpec();
+    spec.interpolateVariables(false);
     for (OptionSpec option : spec.options()) {
       if (option.usageHelp() || option.versionHelp()) {
         continue;
       }
-      String original = option.originalDefaultValue();
+      String original = option.defaultValue();
       Matcher m = original == null ? null : ENV_DEFAULT.matcher(original);
       String env = m != null && m.matches() ? m.group(1) : "";
       String def = m != null && m.matches() ? (m.group(2) == null ? "" : m.group(2)) : (original == null ? "" : original);

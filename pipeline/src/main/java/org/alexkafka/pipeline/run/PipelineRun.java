@@ -16,7 +16,7 @@ import org.alexkafka.ingest.IngestSummary;
 import org.alexkafka.pipeline.demo.SyntheticImageSet;
 import org.alexkafka.schemas.config.KafkaConnection;
 import org.alexkafka.schemas.topics.Topics;
-import org.alexkafka.trainer.report.TrainingReports;
+import org.alexkafka.trainer.report.TrainingReport;
 import org.alexkafka.trainer.train.Trainer;
 import org.alexkafka.trainer.train.TrainerConfig;
 import org.apache.kafka.clients.admin.Admin;
@@ -117,8 +117,7 @@ public final class PipelineRun {
         }
         Runtime.getRuntime().removeShutdownHook(stopOnCtrlC);
         Path runDir = work.resolve("train");
-        Path report = TrainingReports.write(runDir.resolve("report"), runDir.resolve("metrics.jsonl"),
-            "alexkafka run: " + images, trainer.network(), kafka, trainerConfig(classes));
+        Path report = runDir.resolve("report").resolve(TrainingReport.HTML);
         return new Outcome(work, summary, classes, probe.endOffsets(kafka.topics().samplesTrain()),
             probe.endOffsets(kafka.topics().samplesVal()), result, work.resolve("checkpoints"),
             runDir.resolve("metrics.jsonl"), report);

@@ -11,6 +11,8 @@ import org.alexkafka.trainer.data.StatsReader;
 import org.alexkafka.trainer.eval.EvalResult;
 import org.alexkafka.trainer.eval.Evaluator;
 import org.alexkafka.trainer.model.AlexNetSpec;
+import org.alexkafka.trainer.report.ReportCollector;
+import org.alexkafka.trainer.report.TrainingReports;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -33,21 +35,39 @@ public class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--stats-timeout", defaultValue = "${env:STATS_TIMEOUT:-60}", description = "Env STATS_TIMEOUT.")
   long statsTimeout;
 
+  @Option(names = "--report-dir", defaultValue = "${env:REPORT_RUN_DIR:-}",
+      description = "Also write the report (HTML + PNG) into DIR/report, with the training series of DIR/metrics.jsonl "
+          + "(the trainer's --run-dir). Env REPORT_RUN_DIR.")
+  String reportRunDir;
+
   @Override
   public Integer call() {
     if (checkpoint == null || checkpoint.isBlank()) {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
           "evaluate needs --checkpoint DIR (or env CHECKPOINT)");
     }
-    EvalResult r = evaluate(kafka.toConnection(), Path.of(checkpoint), batch, Duration.ofSeconds(statsTimeout));
+    ReportCollector collector = null;
+    if (reportRunDir != null && !reportRunDir.isBlank()) {
+      collector = new ReportCollector(CheckpointStore.load(Path.of(checkpoint)).state().config().spec().classes(), 32);
+    }
+    EvalResult r = evaluate(kafka.toConnection(), Path.of(checkpoint), batch, Duration.ofSeconds(statsTimeout),
+        collector == null ? (sample, p) -> { } : collector);
     System.out.println(r.summary());
+    if (collector != null) {
+      System.out.println("report: " + TrainingReports.write(Path.of(reportRunDir), "AlexNet evaluation of " + checkpoint, collector));
+    }
     return 0;
   }
 
   public static EvalResult evaluate(KafkaConnection kafka, Path checkpoint, int batch, Duration statsTimeout) {
+    return evaluate(kafka, checkpoint, batch, statsTimeout, (sample, p) -> { });
+  }
+
+  public static EvalResult evaluate(KafkaConnection kafka, Path checkpoint, int batch, Duration statsTimeout,
+                                    java.util.function.BiConsumer<org.alexkafka.schemas.Sample, float[]> centreViews) {
     CheckpointStore.Loaded loaded = CheckpointStore.load(checkpoint); // SPEED HOOK: restored network (inference)
     AlexNetSpec spec = loaded.state().config().spec();
     BatchAssembler assembler = new BatchAssembler(StatsReader.latestMean(kafka, statsTimeout), spec.inputSize(), spec.classes());
-    return new Evaluator(kafka, assembler, batch).evaluate(loaded.net());
+    return new Evaluator(kafka, assembler, batch).evaluate(loaded.net(), centreViews);
   }
 }

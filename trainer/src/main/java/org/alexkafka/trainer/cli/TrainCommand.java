@@ -1,7 +1,6 @@
 package org.alexkafka.trainer.cli;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -106,7 +105,7 @@ public class TrainCommand implements Callable<Integer> {
       description = "Seconds to wait for the mean image on the stats topic (env STATS_TIMEOUT).")
   long statsTimeout;
 
-  private MeterRegistry registry = new SimpleMeterRegistry();
+  private MeterRegistry registry = io.micrometer.core.instrument.Metrics.globalRegistry;
 
   /** The registry the run records into (the CLI wiring passes its Prometheus registry). */
   public TrainCommand withRegistry(MeterRegistry r) {

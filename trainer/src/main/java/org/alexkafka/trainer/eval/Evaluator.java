@@ -39,10 +39,18 @@ public final class Evaluator {
   }
 
   public EvalResult evaluate(ComputationGraph net) {
+    return evaluate(net, (sample, probabilities) -> { });
+  }
+
+  /**
+   * Evaluates, and hands every centre view (variant 0) with its softmax output to {@code centreViews}
+   * (the report's confusion matrix and sample grid).
+   */
+  public EvalResult evaluate(ComputationGraph net, java.util.function.BiConsumer<Sample, float[]> centreViews) {
     Map<String, Object> props = kafka.clientProperties();
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
-    Scores scores = new Scores(assembler.classes());
+    Scores scores = new Scores(assembler.classes(), centreViews);
     try (EpochReader reader = new EpochReader(new KafkaConsumer<>(props, new StringDeserializer(), RecordSerdes.sample()),
         kafka.topics().samplesVal(), assembler::problem)) {
       reader.seek(Map.of(), reader.endOffsetsNow(), 0);
@@ -77,8 +85,15 @@ public final class Evaluator {
     private int multiTop1;
     private int multiTop5;
 
+    private final java.util.function.BiConsumer<Sample, float[]> centreViews;
+
     Scores(int classes) {
+      this(classes, (sample, probabilities) -> { });
+    }
+
+    Scores(int classes, java.util.function.BiConsumer<Sample, float[]> centreViews) {
       this.classes = classes;
+      this.centreViews = centreViews;
     }
 
     void add(List<Sample> batch, INDArray probabilities) {
@@ -97,6 +112,7 @@ public final class Evaluator {
           int rank = rank(p, base, s.getClassIndex());
           centreTop1 += rank == 0 ? 1 : 0;
           centreTop5 += rank < 5 ? 1 : 0;
+          centreViews.accept(s, java.util.Arrays.copyOfRange(p, base, base + classes));
         }
         float[] sum = sums.computeIfAbsent(s.getImageId(), k -> new float[classes]);
         for (int c = 0; c < classes; c++) {

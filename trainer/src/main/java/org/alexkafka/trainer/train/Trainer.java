@@ -23,6 +23,8 @@ import org.alexkafka.trainer.data.StatsReader;
 import org.alexkafka.trainer.data.TrainSample;
 import org.alexkafka.trainer.eval.EvalResult;
 import org.alexkafka.trainer.eval.Evaluator;
+import org.alexkafka.trainer.report.ReportCollector;
+import org.alexkafka.trainer.report.TrainingReports;
 import org.alexkafka.trainer.eval.TopK;
 import org.alexkafka.trainer.model.AlexNet;
 import org.alexkafka.trainer.model.AlexNetSpec;
@@ -73,6 +75,7 @@ public final class Trainer {
   private long seed;
   private LearningRateSchedule schedule;
   private EvalResult lastEval;
+  private long lastEvalIteration = -1;
 
   public Trainer(TrainerConfig cfg, KafkaConnection kafka, MeterRegistry registry) {
     this.cfg = cfg;
@@ -186,8 +189,7 @@ public final class Trainer {
         if (epochOver) {
           log.info("epoch {} done at iteration {} ({} samples trained in all)", epoch.epoch(), iteration, samplesTrained);
           if (cfg.evalEachEpoch()) {
-            lastEval = evaluator.evaluate(net);
-            metrics.eval(epoch.epoch(), iteration, lastEval);
+            evaluateAndReport(evaluator, metrics, epoch.epoch());
             double before = schedule.learningRate();
             double after = schedule.afterValidation(lastEval.centreTop1Error());
             if (after != before) {
@@ -210,9 +212,23 @@ public final class Trainer {
       if (iterationsThisRun > 0 || finishedEpochs) {
         lastCheckpoint = store.save(net, state(epoch));
       }
+      boolean stoppedByLimit = !stopRequested && !finishedEpochs && iterationsThisRun > 0;
+      if (stoppedByLimit && cfg.evalEachEpoch() && lastEvalIteration != iteration) {
+        evaluateAndReport(evaluator, metrics, epoch.epoch()); // a bounded run ends with an evaluation
+      }
       return new Result(iteration, epoch.epoch(), samplesTrained, schedule.learningRate(), lastCheckpoint, lastEval,
           finishedEpochs);
     }
+  }
+
+  /** Evaluates on samples.val, logs the metrics row and rewrites the report in the run directory. */
+  private void evaluateAndReport(Evaluator evaluator, TrainingMetrics metrics, int epochNumber) {
+    ReportCollector collector = new ReportCollector(cfg.spec().classes(), 32);
+    lastEval = evaluator.evaluate(net, collector);
+    lastEvalIteration = iteration;
+    metrics.eval(epochNumber, iteration, lastEval);
+    TrainingReports.write(Path.of(cfg.runDir()), "AlexNet training: " + cfg.profile() + " profile, " + cfg.classes() + " classes",
+        collector);
   }
 
   private CheckpointState state(ShuffledEpoch epoch) {

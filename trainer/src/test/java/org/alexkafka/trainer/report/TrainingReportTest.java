@@ -76,7 +76,7 @@ class TrainingReportTest {
       assertThat(page).contains("src=\"" + chart + "\"");
     }
     assertThat(ImageIO.read(dir.resolve(TrainingReport.SAMPLES).toFile()).getWidth()).isEqualTo(3 * 128);
-    assertThat(page).contains("<td>200</td><td>0.11500</td>"); // iteration 200's loss, 2.3/20
+    assertThat(page).contains("<td>200</td><td>2</td><td>0.11500</td>"); // iteration 200: epoch 2, loss 2.3/20
     assertThat(page).contains("top-1 error 0.400").contains("dog</td><td>cat</td><td>5");
     try (var files = Files.list(dir)) {
       assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
