@@ -48,7 +48,22 @@ public final class AlexKafkaCli implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    selectNativeBuild();
     System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * Chooses ND4J's native build for this CPU (AVX-512 / AVX2 / generic) before anything loads ND4J.
+   * By name, because slim distributions (ingest, augment) carry no trainer.
+   */
+  private static void selectNativeBuild() {
+    try {
+      Class.forName("org.alexkafka.trainer.speed.NativeBuildSelector").getMethod("selectBeforeNd4jLoads").invoke(null);
+    } catch (ClassNotFoundException | NoClassDefFoundError e) {
+      log.debug("no trainer in this distribution: no native build to choose");
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot choose the ND4J native build", e);
+    }
   }
 
   /** The CLI with every subcommand whose classes are on the class path. */

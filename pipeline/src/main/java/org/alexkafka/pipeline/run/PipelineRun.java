@@ -118,8 +118,8 @@ public final class PipelineRun {
         Runtime.getRuntime().removeShutdownHook(stopOnCtrlC);
         Path runDir = work.resolve("train");
         Path report = runDir.resolve("report").resolve(TrainingReport.HTML);
-        return new Outcome(work, summary, classes, probe.endOffsets(kafka.topics().samplesTrain()),
-            probe.endOffsets(kafka.topics().samplesVal()), result, work.resolve("checkpoints"),
+        return new Outcome(work, summary, classes, probe.records(kafka.topics().samplesTrain()),
+            probe.records(kafka.topics().samplesVal()), result, work.resolve("checkpoints"),
             runDir.resolve("metrics.jsonl"), report);
       }
     }

@@ -20,11 +20,11 @@ public final class RunCommand implements Callable<Integer> {
       description = "Where the broker data, checkpoints, metrics and report go (env RUN_WORK_DIR, default ${DEFAULT-VALUE}).")
   Path workDir;
 
-  @Option(names = "--image-size", defaultValue = "${env:RUN_IMAGE_SIZE:-64}",
+  @Option(names = "--image-size", defaultValue = "${env:RUN_IMAGE_SIZE:-72}",
       description = "Side images are ingested at; the paper's is 256 (env RUN_IMAGE_SIZE, default ${DEFAULT-VALUE}).")
   int imageSize;
 
-  @Option(names = "--crop-size", defaultValue = "${env:RUN_CROP_SIZE:-56}",
+  @Option(names = "--crop-size", defaultValue = "${env:RUN_CROP_SIZE:-64}",
       description = "Side of the training crops; the paper's is 224 (env RUN_CROP_SIZE, default ${DEFAULT-VALUE}).")
   int cropSize;
 

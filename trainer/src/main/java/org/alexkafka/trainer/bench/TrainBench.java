@@ -67,7 +67,7 @@ public class TrainBench implements Callable<Integer> {
 
   /** Builds the network and times {@code steps} training steps of the given batch on random data. */
   public static Figures measure(AlexNetSpec spec, int batch, int warmup, int steps) {
-    ComputationGraph net = AlexNet.build(spec); // SPEED HOOK: the bench's network
+    ComputationGraph net = AlexNet.build(spec);
     Nd4j.getRandom().setSeed(1);
     INDArray input = Nd4j.rand(DataType.FLOAT, batch, 3, spec.inputSize(), spec.inputSize()).subi(0.5).muli(100);
     INDArray labels = Nd4j.zeros(DataType.FLOAT, batch, spec.classes());

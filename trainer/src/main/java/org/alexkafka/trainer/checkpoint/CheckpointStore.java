@@ -12,6 +12,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.alexkafka.trainer.speed.LayerHelpers;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.slf4j.Logger;
@@ -100,7 +101,9 @@ public final class CheckpointStore {
         throw new IllegalArgumentException("checkpoint " + dir + " has format " + state.formatVersion()
             + ", this trainer reads " + CheckpointState.FORMAT_VERSION);
       }
+      LayerHelpers.beforeBuildingNetworks();
       ComputationGraph net = ModelSerializer.restoreComputationGraph(dir.resolve("model.zip").toFile(), true);
+      LayerHelpers.enable(net); // helpers are per layer instance: a restored network needs them again
       return new Loaded(dir, net, state);
     } catch (IOException e) {
       throw new UncheckedIOException("could not read checkpoint " + dir, e);

@@ -65,7 +65,7 @@ public class EvaluateCommand implements Callable<Integer> {
 
   public static EvalResult evaluate(KafkaConnection kafka, Path checkpoint, int batch, Duration statsTimeout,
                                     java.util.function.BiConsumer<org.alexkafka.schemas.Sample, float[]> centreViews) {
-    CheckpointStore.Loaded loaded = CheckpointStore.load(checkpoint); // SPEED HOOK: restored network (inference)
+    CheckpointStore.Loaded loaded = CheckpointStore.load(checkpoint);
     AlexNetSpec spec = loaded.state().config().spec();
     BatchAssembler assembler = new BatchAssembler(StatsReader.latestMean(kafka, statsTimeout), spec.inputSize(), spec.classes());
     return new Evaluator(kafka, assembler, batch).evaluate(loaded.net(), centreViews);

@@ -1,5 +1,6 @@
 package org.alexkafka.trainer.model;
 
+import org.alexkafka.trainer.speed.LayerHelpers;
 import org.alexkafka.trainer.optim.PaperMomentum;
 import org.deeplearning4j.nn.api.OptimizationAlgorithm;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -75,8 +76,10 @@ public final class AlexNet {
 
   /** Builds and initialises the network; logs its parameter count. */
   public static ComputationGraph build(AlexNetSpec spec) {
+    LayerHelpers.beforeBuildingNetworks();
     ComputationGraph graph = new ComputationGraph(configuration(spec));
     graph.init();
+    LayerHelpers.enable(graph); // oneDNN conv/pool and the exact LRN (see trainer.speed)
     log.info("AlexNet {}: {} parameters ({} M), input {}x{} -> conv1 {}x{}, {} classes, {} tower(s)",
         spec, graph.numParams(), String.format("%.1f", graph.numParams() / 1e6), spec.inputSize(), spec.inputSize(),
         spec.conv1Side(), spec.conv1Side(), spec.classes(), spec.towers());

@@ -6,6 +6,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.alexkafka.trainer.speed.LayerHelpers;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -47,12 +48,12 @@ public final class DataParallel implements AutoCloseable {
       });
       threads.add(t);
       // each replica is created on its worker's thread, so with CUDA it lives on that device
-      // SPEED HOOK: replicas are built here by clone(); apply the speed package's per-network setup to each
       replicas.add(call(t.submit(() -> {
         if (devices > 1) {
           Nd4j.getAffinityManager().unsafeSetDevice(device);
         }
         ComputationGraph replica = master.clone();
+        LayerHelpers.enable(replica); // clone() does not copy the layers' helpers
         replica.getUpdater();
         return replica;
       })));

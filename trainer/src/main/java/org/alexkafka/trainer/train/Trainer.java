@@ -114,7 +114,7 @@ public final class Trainer {
         throw new IllegalArgumentException("checkpoint " + loaded.dir() + " holds " + st.config().spec()
             + " but this run asks for " + spec + "; use --from-beginning or another checkpoint directory");
       }
-      net = loaded.net(); // SPEED HOOK: restored network
+      net = loaded.net();
       iteration = st.iteration();
       samplesTrained = st.samplesTrained();
       seed = st.seed();
@@ -122,7 +122,7 @@ public final class Trainer {
       cursor = st.cursor();
       log.info("resuming from {}: epoch {}, iteration {}, lr {}", loaded.dir(), st.epoch(), iteration, st.learningRate());
     } else {
-      net = AlexNet.build(spec); // SPEED HOOK: new network
+      net = AlexNet.build(spec);
       seed = cfg.seed();
       schedule = LearningRateSchedule.of(cfg, null);
     }

@@ -1,0 +1,62 @@
+package org.alexkafka.pipeline.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.stream.Stream;
+import org.alexkafka.trainer.report.TrainingReport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The one-JVM pipeline end to end on real photos (../shared/data/imagenette-mini: 10 classes,
+ * 60 train + 20 val each), small profile, through the embedded broker.
+ */
+class PipelineRunIT {
+
+  private static Path sharedData() {
+    Path dir = Path.of("").toAbsolutePath();
+    while (dir != null && !Files.isDirectory(dir.resolve("shared/data"))) {
+      dir = dir.getParent();
+    }
+    if (dir == null) {
+      throw new IllegalStateException("../shared/data not found above " + Path.of("").toAbsolutePath());
+    }
+    return dir.resolve("shared/data");
+  }
+
+  @Test
+  void imagenetteMiniFromFilesToAnEvaluatedCheckpointAndAReport(@TempDir Path work) throws Exception {
+    Path images = sharedData().resolve("imagenette-mini");
+    long files;
+    try (Stream<Path> all = Files.walk(images)) {
+      files = all.filter(Files::isRegularFile).count();
+    }
+    RunConfig config = new RunConfig(images, work, 72, 64, 8, Duration.ofSeconds(150), 32, 1, false, 2012);
+
+    PipelineRun.Outcome outcome = new PipelineRun(config, new SimpleMeterRegistry()).run();
+
+    // every file accounted for
+    assertThat(outcome.ingest().published() + outcome.ingest().rejected()).isEqualTo(files);
+    assertThat(outcome.ingest().published()).isEqualTo(800);
+    assertThat(outcome.classes()).isEqualTo(10);
+    // K variants per training image, 10 views per validation image
+    assertThat(outcome.trainSamples()).isEqualTo(600 * 8);
+    assertThat(outcome.valSamples()).isEqualTo(200 * 10);
+    // learned something real on held-out photos
+    var eval = outcome.training().lastEval();
+    assertThat(eval.images()).isEqualTo(200);
+    assertThat(eval.centreTop1Error()).as("held-out top-1 error (chance %.2f)", outcome.chanceTop1Error())
+        .isLessThan(outcome.chanceTop1Error() - 0.15);
+    // checkpoint, metrics and report on disk
+    try (Stream<Path> checkpoints = Files.list(outcome.checkpointDir())) {
+      assertThat(checkpoints.filter(p -> Files.exists(p.resolve("model.zip")))).isNotEmpty();
+    }
+    assertThat(Files.readAllLines(outcome.metricsFile())).anyMatch(l -> l.contains("\"kind\":\"eval\""));
+    assertThat(outcome.report()).exists();
+    assertThat(outcome.report().resolveSibling(TrainingReport.CHARTS.get(0))).exists();
+  }
+}
