@@ -31,7 +31,6 @@ public final class AlexKafkaCli implements Callable<Integer> {
       "org.alexkafka.augment.render.RenderSamples",
       "org.alexkafka.ingest.bench.DecodeBench",
       "org.alexkafka.augment.bench.AugmentBench",
-      "org.alexkafka.trainer.bench.TrainBench",
       "org.alexkafka.trainer.speed.TrainSpeedBench");
 
   @Option(names = "--metrics-port", defaultValue = "${env:METRICS_PORT:--1}",

@@ -6,7 +6,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /**
  * The configuration of every service as one Markdown table (flag, environment variable, default,
@@ -31,17 +33,18 @@ public final class ConfigTable {
   private static void collect(CommandLine cli, List<Row> rows) {
     CommandSpec spec = cli.getCommandSpec();
     spec.interpolateVariables(false);
-    for (OptionSpec option : spec.options()) {
-      if (option.usageHelp() || option.versionHelp()) {
-        continue;
-      }
+    List<ArgSpec> args = new ArrayList<>();
+    spec.options().stream().filter(o -> !o.usageHelp() && !o.versionHelp()).forEach(args::add);
+    args.addAll(spec.positionalParameters());
+    for (ArgSpec option : args) {
       String original = option.defaultValue();
       Matcher m = original == null ? null : ENV_DEFAULT.matcher(original);
       String env = m != null && m.matches() ? m.group(1) : "";
       String def = m != null && m.matches() ? (m.group(2) == null ? "" : m.group(2)) : (original == null ? "" : original);
       String description = String.join(" ", option.description()).replaceAll("\\s*\\(env [^)]*\\)", "")
           .replace("${DEFAULT-VALUE}", def).replace("|", "\\|");
-      rows.add(new Row(spec.qualifiedName(" ").replaceFirst("^alexkafka ?", ""), option.longestName(), env, def, description));
+      String name = option instanceof OptionSpec o ? o.longestName() : ((PositionalParamSpec) option).paramLabel();
+      rows.add(new Row(spec.qualifiedName(" ").replaceFirst("^alexkafka ?", ""), name, env, def, description));
     }
     for (CommandLine sub : cli.getSubcommands().values()) {
       if (!sub.getCommandName().equals("help")) {

@@ -1,6 +1,8 @@
 package org.alexkafka.trainer.speed;
 
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.alexkafka.trainer.model.AlexNet;
+import org.alexkafka.trainer.model.AlexNetSpec;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -33,9 +35,12 @@ import java.util.concurrent.TimeUnit;
  * alternate, and with {@code --rounds N} each is measured N times and the median kept.
  * The last line is a key=value summary.
  */
-@Command(name = "bench-train-speed", mixinStandardHelpOptions = true,
+@Command(name = "bench-train", mixinStandardHelpOptions = true,
         description = "AlexNet (227x227, 1000 classes) training step: images/s, CPU-s/step, peak RSS; ND4J vs PyTorch.")
 public final class TrainSpeedBench implements Callable<Integer> {
+
+    /** The paper's input side as conv1's arithmetic needs it (224 crops padded by 2 work the same). */
+    static final int INPUT = 227;
 
     /** What runs on the ND4J side. */
     public enum Variant {
@@ -302,8 +307,9 @@ public final class TrainSpeedBench implements Callable<Integer> {
             System.out.println("# " + NativeBuildSelector.selectBeforeNd4jLoads().reason());
         }
         // threads: OMP_NUM_THREADS, set by the parent, is what libnd4j and OpenBLAS read at load
-        MultiLayerNetwork net = new MultiLayerNetwork(BenchAlexNet.config(BenchAlexNet.PAPER));
-        net.init();
+        // the trainer's own network: the paper's AlexNet, its momentum updater, 227x227 input
+        AlexNetSpec spec = AlexNetSpec.paper().withInputSize(INPUT);
+        ComputationGraph net = AlexNet.build(spec);
         String helpers = "none";
         if (v == Variant.fast || v == Variant.generic_helpers) {
             LayerHelpers.Result r = LayerHelpers.enable(net);
@@ -311,10 +317,10 @@ public final class TrainSpeedBench implements Callable<Integer> {
         } else {
             LayerHelpers.disable(net);
         }
-        INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, BenchAlexNet.INPUT, BenchAlexNet.INPUT);
-        INDArray y = Nd4j.zeros(DataType.FLOAT, batch, BenchAlexNet.PAPER.classes());
+        INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, INPUT, INPUT);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, batch, spec.classes());
         for (int i = 0; i < batch; i++) {
-            y.putScalar(i, i % BenchAlexNet.PAPER.classes(), 1f);
+            y.putScalar(i, i % spec.classes(), 1f);
         }
         DataSet ds = new DataSet(x, y);
         for (int i = 0; i < warmup; i++) {
