@@ -1,6 +1,7 @@
 package org.alexkafka.augment;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.time.Duration;
 import org.alexkafka.augment.topology.AugmentTopology;
 import org.alexkafka.augment.topology.StreamsSettings;
@@ -20,10 +21,14 @@ public final class AugmentService implements AutoCloseable {
 
   private final AugmentConfig config;
   private final KafkaStreams streams;
+  private final KafkaStreamsMetrics streamsMetrics;
 
   public AugmentService(AugmentConfig config, MeterRegistry registry) {
     this.config = config;
     this.streams = new KafkaStreams(AugmentTopology.build(config, new AugmentMetrics(registry)), StreamsSettings.of(config));
+    // the Streams clients' own metrics (consumer lag on images, produce rates) as Micrometer meters
+    this.streamsMetrics = new KafkaStreamsMetrics(streams);
+    streamsMetrics.bindTo(registry);
     // A record that fails despite the dead-letter handling (e.g. the broker is gone) replaces the
     // thread instead of killing the app; with exactly_once_v2 the failed transaction is aborted.
     streams.setUncaughtExceptionHandler(e -> {
@@ -59,6 +64,7 @@ public final class AugmentService implements AutoCloseable {
     // Leave the group at once, so the partitions move to the other instances (or to this one
     // restarted) without waiting for the session timeout.
     streams.close(new KafkaStreams.CloseOptions().leaveGroup(true).timeout(Duration.ofSeconds(30)));
+    streamsMetrics.close();
     log.info("augment stopped");
   }
 }

@@ -37,7 +37,11 @@ class PipelineRunIT {
     }
     RunConfig config = new RunConfig(images, work, 72, 64, 8, Duration.ofSeconds(150), 32, 1, false, 2012);
 
-    PipelineRun.Outcome outcome = new PipelineRun(config, new SimpleMeterRegistry()).run();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    java.util.Set<String> meters = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    registry.config().onMeterAdded(m -> meters.add(m.getId().getName()));
+
+    PipelineRun.Outcome outcome = new PipelineRun(config, registry).run();
 
     // every file accounted for
     assertThat(outcome.ingest().published() + outcome.ingest().rejected()).isEqualTo(files);
@@ -58,5 +62,9 @@ class PipelineRunIT {
     assertThat(Files.readAllLines(outcome.metricsFile())).anyMatch(l -> l.contains("\"kind\":\"eval\""));
     assertThat(outcome.report()).exists();
     assertThat(outcome.report().resolveSibling(TrainingReport.CHARTS.get(0))).exists();
+    // what each service exposes for Prometheus, consumer lag included
+    assertThat(meters).contains("ingest.images.published", "augment.samples", "trainer.loss", "trainer.images.per.second",
+        "trainer.data.wait", "trainer.val.top1.error");
+    assertThat(meters).anyMatch(name -> name.contains("records.lag"));
   }
 }

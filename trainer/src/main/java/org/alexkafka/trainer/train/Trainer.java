@@ -1,6 +1,7 @@
 package org.alexkafka.trainer.train;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -136,7 +137,10 @@ public final class Trainer {
     long iterationsThisRun = 0;
 
     try (DataParallel parallel = cfg.devices() > 1 ? new DataParallel(net, cfg.devices()) : null;
-         EpochReader reader = new EpochReader(trainConsumer(), kafka.topics().samplesTrain(), assembler::problem)) {
+         KafkaConsumer<String, Sample> consumer = trainConsumer();
+         // consumer lag and fetch rates as Micrometer meters (kafka.consumer.fetch.manager.records.lag.max ...)
+         KafkaClientMetrics consumerMetrics = bind(new KafkaClientMetrics(consumer));
+         EpochReader reader = new EpochReader(consumer, kafka.topics().samplesTrain(), assembler::problem)) {
       ShuffledEpoch epoch = new ShuffledEpoch(reader, cfg.shuffleBuffer());
       if (cursor != null && !atEpochStart(cursor)) {
         epoch.restore(cursor);
@@ -282,6 +286,11 @@ public final class Trainer {
       return true;
     }
     return false;
+  }
+
+  private KafkaClientMetrics bind(KafkaClientMetrics metrics) {
+    metrics.bindTo(registry);
+    return metrics;
   }
 
   private KafkaConsumer<String, Sample> trainConsumer() {
