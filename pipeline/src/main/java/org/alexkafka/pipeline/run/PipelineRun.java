@@ -61,6 +61,9 @@ public final class PipelineRun {
 
   private final RunConfig cfg;
   private final MeterRegistry registry;
+  private final CountDownLatch trainerStarted = new CountDownLatch(1);
+  private volatile Trainer trainer;
+  private volatile boolean stopRequested;
 
   public PipelineRun(RunConfig cfg, MeterRegistry registry) {
     this.cfg = cfg;
@@ -96,6 +99,10 @@ public final class PipelineRun {
         awaitAugmented(probe, kafka);
 
         Trainer trainer = new Trainer(trainerConfig(classes), kafka, registry);
+        this.trainer = trainer;
+        if (stopRequested) {
+          trainer.stop();
+        }
         CountDownLatch finished = new CountDownLatch(1);
         Thread stopOnCtrlC = new Thread(() -> {
           trainer.stop();
@@ -110,6 +117,7 @@ public final class PipelineRun {
               cfg.trainTime().toSeconds() / 60.0, classes, cfg.cropSize(), cfg.cropSize()));
         }
         Trainer.Result result;
+        trainerStarted.countDown();
         try {
           result = trainer.run();
         } finally {
@@ -123,6 +131,20 @@ public final class PipelineRun {
             runDir.resolve("metrics.jsonl"), report);
       }
     }
+  }
+
+  /** Ends a run: the trainer finishes its step and writes a checkpoint (how a watching run ends). */
+  public void stop() {
+    stopRequested = true;
+    Trainer t = trainer;
+    if (t != null) {
+      t.stop();
+    }
+  }
+
+  /** Waits until ingest and augment are done and training has begun. */
+  public boolean awaitTraining(Duration timeout) throws InterruptedException {
+    return trainerStarted.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   private Path demoImages(Path dir) {

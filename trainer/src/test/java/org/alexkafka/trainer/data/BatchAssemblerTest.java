@@ -1,0 +1,81 @@
+package org.alexkafka.trainer.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.alexkafka.schemas.Sample;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+
+class BatchAssemblerTest {
+
+  /** Mean image 4x4: value at flat index i is i. Crop 2x2: pixel (y, x, c) = 100 + 10y + 3x + c. */
+  private static final MeanImage MEAN = new MeanImage(4, 4, meanValues());
+
+  private static float[] meanValues() {
+    float[] m = new float[48];
+    for (int i = 0; i < m.length; i++) {
+      m[i] = i;
+    }
+    return m;
+  }
+
+  private static Sample sample(boolean mirrored, int classIndex) {
+    byte[] px = new byte[2 * 2 * 3];
+    for (int y = 0; y < 2; y++) {
+      for (int x = 0; x < 2; x++) {
+        for (int c = 0; c < 3; c++) {
+          px[(y * 2 + x) * 3 + c] = (byte) (100 + 10 * y + 3 * x + c);
+        }
+      }
+    }
+    return Sample.newBuilder().setImageId("img").setClassIndex(classIndex).setImageSize(4).setCropSize(2)
+        .setCropX(1).setCropY(2).setMirrored(mirrored).setLighting(List.of(0.5f, -1f, 2f)).setVariant(0)
+        .setPixels(ByteBuffer.wrap(px)).build();
+  }
+
+  @Test
+  void subtractsTheMirroredMeanCropAndAddsTheLighting() {
+    BatchAssembler assembler = new BatchAssembler(MEAN, 2, 3);
+    DataSet ds = assembler.assemble(List.of(sample(true, 2), sample(false, 0)));
+    INDArray f = ds.getFeatures();
+    assertThat(f.shape()).containsExactly(2, 3, 2, 2);
+    // mirrored: crop column x comes from image column cropX + (1 - x); the crop starts at row 2
+    // (c0,y0,x0): 100 - mean[(2*4 + 2)*3 + 0] + 0.5 = 100 - 30 + 0.5
+    assertThat(f.getDouble(0, 0, 0, 0)).isEqualTo(70.5);
+    // (c1,y0,x1): 104 - mean[(2*4 + 1)*3 + 1] - 1 = 104 - 28 - 1
+    assertThat(f.getDouble(0, 1, 0, 1)).isEqualTo(75.0);
+    // (c2,y1,x0): 112 - mean[(3*4 + 2)*3 + 2] + 2 = 112 - 44 + 2
+    assertThat(f.getDouble(0, 2, 1, 0)).isEqualTo(70.0);
+    // (c2,y1,x1): 115 - mean[(3*4 + 1)*3 + 2] + 2 = 115 - 41 + 2
+    assertThat(f.getDouble(0, 2, 1, 1)).isEqualTo(76.0);
+    // not mirrored: (c0,y0,x0) comes from image column 1: 100 - mean[(2*4 + 1)*3] + 0.5
+    assertThat(f.getDouble(1, 0, 0, 0)).isEqualTo(73.5);
+    assertThat(ds.getLabels().toFloatMatrix()).isEqualTo(new float[][] {{0, 0, 1}, {1, 0, 0}});
+  }
+
+  @Test
+  void pixelsAreUnsignedBytes() {
+    Sample s = sample(false, 0);
+    s.getPixels().put(0, (byte) 250);
+    INDArray f = new BatchAssembler(MEAN, 2, 3).features(List.of(s));
+    assertThat(f.getDouble(0, 0, 0, 0)).isEqualTo(250 - 27 + 0.5);
+  }
+
+  @Test
+  void unusableSamplesAreNamedWithTheReason() {
+    BatchAssembler assembler = new BatchAssembler(MEAN, 2, 3);
+    assertThat(assembler.problem(sample(false, 0))).isNull();
+    assertThat(assembler.problem(sample(false, 7))).contains("class index 7");
+    Sample wrongCrop = sample(false, 0);
+    wrongCrop.setCropX(3);
+    assertThat(assembler.problem(wrongCrop)).contains("outside the image");
+    Sample truncated = sample(false, 0);
+    truncated.setPixels(ByteBuffer.wrap(new byte[5]));
+    assertThat(assembler.problem(truncated)).contains("5 pixel bytes");
+    assertThatThrownBy(() -> assembler.features(List.of(truncated))).hasMessageContaining("image img");
+  }
+}
