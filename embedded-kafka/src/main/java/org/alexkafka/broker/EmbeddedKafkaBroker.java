@@ -38,6 +38,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
   private static final int NODE_ID = 1;
+  private static final String PORTS_FILE = "embedded-broker-ports";
   /** Large enough for the stats record (the mean image as sums). */
   private static final int MESSAGE_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -72,8 +73,11 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     long started = System.nanoTime();
     try {
       Files.createDirectories(logDir);
-      int brokerPort = freePort();
-      int controllerPort = freePort();
+      // A broker restarted on its log directory comes back at the same address, so clients that
+      // were retrying (a producer while the broker was down) reconnect to it.
+      int[] ports = rememberedPorts(logDir);
+      int brokerPort = ports[0];
+      int controllerPort = ports[1];
       Map<String, Object> props = brokerProperties(logDir, brokerPort, controllerPort);
       format(logDir);
       KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
@@ -157,6 +161,31 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while waiting for the embedded broker", e);
+    }
+  }
+
+  private static int[] rememberedPorts(Path logDir) throws IOException {
+    Path file = logDir.resolve(PORTS_FILE);
+    if (Files.exists(file)) {
+      String[] saved = Files.readString(file).strip().split(",");
+      int broker = Integer.parseInt(saved[0]);
+      int controller = Integer.parseInt(saved[1]);
+      if (isFree(broker) && isFree(controller)) {
+        return new int[] {broker, controller};
+      }
+      log.warn("ports {} and {} of the last run are taken: the broker moves to new ones", broker, controller);
+    }
+    int[] ports = {freePort(), freePort()};
+    Files.writeString(file, ports[0] + "," + ports[1]);
+    return ports;
+  }
+
+  private static boolean isFree(int port) {
+    try (ServerSocket socket = new ServerSocket(port, 50, InetAddress.getLoopbackAddress())) {
+      socket.setReuseAddress(true);
+      return true;
+    } catch (IOException taken) {
+      return false;
     }
   }
 

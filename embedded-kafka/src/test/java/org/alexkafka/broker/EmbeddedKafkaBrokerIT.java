@@ -132,7 +132,9 @@ class EmbeddedKafkaBrokerIT {
   void dataInAGivenLogDirSurvivesARestart(@TempDir Path dir) throws Exception {
     Topics topics = new Topics("restart.");
     Image sent = image("kept", new byte[256 * 256 * 3]);
+    String firstAddress;
     try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir)) {
+      firstAddress = broker.bootstrapServers();
       try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
         topics.createAll(admin, (short) 1);
       }
@@ -144,6 +146,7 @@ class EmbeddedKafkaBrokerIT {
     assertThat(Files.list(dir)).isNotEmpty();
     try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir);
          KafkaConsumer<String, Image> consumer = imageConsumer(broker.bootstrapServers())) {
+      assertThat(broker.bootstrapServers()).as("a restart keeps the address").isEqualTo(firstAddress);
       assignAll(consumer, topics.images());
       List<ConsumerRecord<String, Image>> got = readAll(consumer, 1);
       assertThat(got).extracting(ConsumerRecord::value).containsExactly(sent);
