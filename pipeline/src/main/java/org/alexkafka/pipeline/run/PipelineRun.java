@@ -63,6 +63,7 @@ public final class PipelineRun {
   private final MeterRegistry registry;
   private final CountDownLatch trainerStarted = new CountDownLatch(1);
   private volatile Trainer trainer;
+  private volatile KafkaConnection kafka;
   private volatile boolean stopRequested;
 
   public PipelineRun(RunConfig cfg, MeterRegistry registry) {
@@ -76,6 +77,7 @@ public final class PipelineRun {
     step("starting an embedded Kafka broker (KRaft), data in " + work.resolve("kafka"));
     try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(work.resolve("kafka"))) {
       KafkaConnection kafka = new KafkaConnection(broker.bootstrapServers(), Topics.DEFAULT);
+      this.kafka = kafka;
       try (Admin admin = Admin.create(kafka.clientProperties())) {
         kafka.topics().createAll(admin, (short) 1);
       }
@@ -140,6 +142,11 @@ public final class PipelineRun {
     if (t != null) {
       t.stop();
     }
+  }
+
+  /** The embedded broker of a run under way (null before it starts). */
+  public KafkaConnection kafka() {
+    return kafka;
   }
 
   /** Waits until ingest and augment are done and training has begun. */

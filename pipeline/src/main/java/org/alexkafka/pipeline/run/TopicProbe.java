@@ -38,6 +38,12 @@ final class TopicProbe implements AutoCloseable {
         .map(p -> new TopicPartition(topic, p.partition())).toList();
   }
 
+  /** Sum of a topic's end offsets: what an epoch starting now spans (records and transaction markers). */
+  long endOffsetSum(String topic) throws ExecutionException, InterruptedException {
+    var request = partitions(topic).stream().collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> OffsetSpec.latest()));
+    return admin.listOffsets(request).all().get().values().stream().mapToLong(i -> i.offset()).sum();
+  }
+
   /** Committed records on a topic (end offsets would also count transaction markers). */
   long records(String topic) throws ExecutionException, InterruptedException {
     return count(topic, new org.apache.kafka.common.serialization.ByteArrayDeserializer(), bytes -> true);

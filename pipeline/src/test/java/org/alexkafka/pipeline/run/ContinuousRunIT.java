@@ -38,11 +38,17 @@ class ContinuousRunIT {
     return copied;
   }
 
-  /** The span of the newest checkpoint's epoch on samples.train: the sum of its end offsets. */
+  /** The span of the newest checkpoint's epoch on samples.train (the sum of its end offsets); -1 before the first. */
   private static long newestEpochSpan(Path checkpoints) throws Exception {
+    if (!Files.isDirectory(checkpoints)) {
+      return -1;
+    }
     Path newest;
     try (Stream<Path> s = Files.list(checkpoints)) {
-      newest = s.filter(p -> Files.exists(p.resolve("state.json"))).sorted().reduce((a, b) -> b).orElseThrow();
+      newest = s.filter(p -> Files.exists(p.resolve("state.json"))).sorted().reduce((a, b) -> b).orElse(null);
+    }
+    if (newest == null) {
+      return -1;
     }
     JsonNode ends = new ObjectMapper().readTree(newest.resolve("state.json").toFile()).path("cursor").path("endOffsets");
     long sum = 0;
@@ -74,21 +80,31 @@ class ContinuousRunIT {
       Path checkpoints = tmp.resolve("work/checkpoints");
       // first epochs: only the first images
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-      while (!(Files.isDirectory(checkpoints) && Files.list(checkpoints).findAny().isPresent()) && System.nanoTime() < deadline) {
-        Thread.sleep(500);
-      }
       long firstSpan = newestEpochSpan(checkpoints);
+      while (firstSpan < 0 && System.nanoTime() < deadline) {
+        Thread.sleep(500);
+        firstSpan = newestEpochSpan(checkpoints);
+      }
+      assertThat(firstSpan).as("a first checkpoint").isPositive();
       assertThat(firstSpan).isLessThan((long) (initialTrain + 40) * variants);
 
       int added = copy(source, watched, "train", 20, 40);
       long expected = (long) (initialTrain + added) * variants;
-      long span = firstSpan;
-      while (span < expected && System.nanoTime() < deadline + TimeUnit.MINUTES.toNanos(2)) {
-        Thread.sleep(1000);
-        span = newestEpochSpan(checkpoints);
+      deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+      try (TopicProbe probe = new TopicProbe(run.kafka())) {
+        String samples = run.kafka().topics().samplesTrain();
+        while (probe.records(samples) < expected && System.nanoTime() < deadline) {
+          Thread.sleep(500); // the watcher publishes the new files, augment turns them into samples
+        }
+        assertThat(probe.records(samples)).as("samples of the added images").isEqualTo(expected);
+        long allSamples = probe.endOffsetSum(samples);
+        long span = newestEpochSpan(checkpoints);
+        while (span < allSamples && System.nanoTime() < deadline) {
+          Thread.sleep(500);
+          span = newestEpochSpan(checkpoints);
+        }
+        assertThat(span).as("a later epoch spans the samples of the added images").isGreaterThanOrEqualTo(allSamples);
       }
-      // end offsets also count transaction markers, so the span is at least the record count
-      assertThat(span).as("an epoch after the new images arrived spans their samples").isGreaterThanOrEqualTo(expected);
     } finally {
       run.stop();
     }
