@@ -81,7 +81,7 @@ class ContinuousRunIT {
       // first epochs: only the first images
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
       long firstSpan = newestEpochSpan(checkpoints);
-      while (firstSpan < 0 && System.nanoTime() < deadline) {
+      while (firstSpan <= 0 && System.nanoTime() < deadline) {
         Thread.sleep(500);
         firstSpan = newestEpochSpan(checkpoints);
       }
