@@ -88,6 +88,33 @@ public record Topics(String prefix) {
         }
       }
     }
+    awaitVisible(admin, all().stream().map(TopicSpec::name).toList());
     return created;
+  }
+
+  /**
+   * Waits until the broker serves every topic with a leader for each partition: creation returns
+   * once the controller has the topic, a moment before the broker answers for it.
+   */
+  private static void awaitVisible(Admin admin, List<String> names) throws InterruptedException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        var described = admin.describeTopics(names).allTopicNames().get();
+        boolean led = described.values().stream()
+            .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+        if (led) {
+          return;
+        }
+      } catch (ExecutionException notYet) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("topics not available 30 s after creation: " + notYet.getCause().getMessage(), notYet.getCause());
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("topics have no leader 30 s after creation: " + names);
+      }
+      Thread.sleep(100);
+    }
   }
 }
