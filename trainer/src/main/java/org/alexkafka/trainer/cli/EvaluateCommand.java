@@ -3,6 +3,8 @@ package org.alexkafka.trainer.cli;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.function.BiConsumer;
+import org.alexkafka.schemas.Sample;
 import org.alexkafka.schemas.config.KafkaConnection;
 import org.alexkafka.schemas.config.KafkaOptions;
 import org.alexkafka.trainer.checkpoint.CheckpointStore;
@@ -64,7 +66,7 @@ public class EvaluateCommand implements Callable<Integer> {
   }
 
   public static EvalResult evaluate(KafkaConnection kafka, Path checkpoint, int batch, Duration statsTimeout,
-                                    java.util.function.BiConsumer<org.alexkafka.schemas.Sample, float[]> centreViews) {
+                                    BiConsumer<Sample, float[]> centreViews) {
     CheckpointStore.Loaded loaded = CheckpointStore.load(checkpoint);
     AlexNetSpec spec = loaded.state().config().spec();
     BatchAssembler assembler = new BatchAssembler(StatsReader.latestMean(kafka, statsTimeout), spec.inputSize(), spec.classes());

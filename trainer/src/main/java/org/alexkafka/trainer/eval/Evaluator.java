@@ -1,9 +1,11 @@
 package org.alexkafka.trainer.eval;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import org.alexkafka.schemas.Sample;
 import org.alexkafka.schemas.config.KafkaConnection;
 import org.alexkafka.schemas.serde.RecordSerdes;
@@ -46,7 +48,7 @@ public final class Evaluator {
    * Evaluates, and hands every centre view (variant 0) with its softmax output to {@code centreViews}
    * (the report's confusion matrix and sample grid).
    */
-  public EvalResult evaluate(ComputationGraph net, java.util.function.BiConsumer<Sample, float[]> centreViews) {
+  public EvalResult evaluate(ComputationGraph net, BiConsumer<Sample, float[]> centreViews) {
     Map<String, Object> props = kafka.clientProperties();
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
@@ -85,13 +87,13 @@ public final class Evaluator {
     private int multiTop1;
     private int multiTop5;
 
-    private final java.util.function.BiConsumer<Sample, float[]> centreViews;
+    private final BiConsumer<Sample, float[]> centreViews;
 
     Scores(int classes) {
       this(classes, (sample, probabilities) -> { });
     }
 
-    Scores(int classes, java.util.function.BiConsumer<Sample, float[]> centreViews) {
+    Scores(int classes, BiConsumer<Sample, float[]> centreViews) {
       this.classes = classes;
       this.centreViews = centreViews;
     }
@@ -112,7 +114,7 @@ public final class Evaluator {
           int rank = rank(p, base, s.getClassIndex());
           centreTop1 += rank == 0 ? 1 : 0;
           centreTop5 += rank < 5 ? 1 : 0;
-          centreViews.accept(s, java.util.Arrays.copyOfRange(p, base, base + classes));
+          centreViews.accept(s, Arrays.copyOfRange(p, base, base + classes));
         }
         float[] sum = sums.computeIfAbsent(s.getImageId(), k -> new float[classes]);
         for (int c = 0; c < classes; c++) {
