@@ -15,6 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Map;
 
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
@@ -31,11 +32,32 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
  * relative error on the activations. Here the activations are made NHWC, the op runs with
  * {@code depth = n/2}, and the result is turned back to NCHW.
  *
- * <p>One instance per layer (it keeps a band matrix for its batch size), not thread-safe.
+ * <p>Both passes walk the batch in chunks of a few images and reuse two chunk-sized scratch
+ * arrays, so their working memory is about {@code 2 * maxChunkElements} floats however large the
+ * batch. DL4J's layer working-memory workspace keeps its largest request for the whole run, and
+ * whole-batch temporaries made LRN1 its largest (two 149 MB arrays at batch 128).
+ *
+ * <p>One instance per layer (it keeps a band matrix for its chunk size), not thread-safe.
  */
 public final class ChannelLrnHelper implements LocalResponseNormalizationHelper {
+    /** Scratch budget per array: 2M floats (8 MB), 7 of conv1's 96x55x55 maps per chunk. */
+    public static final long DEFAULT_CHUNK_ELEMENTS = 1L << 21;
+
+    private final long maxChunkElements;
     private INDArray bandCache;
     private int bandHalfWidth;
+
+    public ChannelLrnHelper() {
+        this(DEFAULT_CHUNK_ELEMENTS);
+    }
+
+    /** @param maxChunkElements elements per scratch array; a chunk holds at least one image */
+    public ChannelLrnHelper(long maxChunkElements) {
+        if (maxChunkElements < 1) {
+            throw new IllegalArgumentException("maxChunkElements must be positive, got " + maxChunkElements);
+        }
+        this.maxChunkElements = maxChunkElements;
+    }
 
     @Override
     public boolean checkSupported(double k, double n, double alpha, double beta) {
@@ -48,23 +70,40 @@ public final class ChannelLrnHelper implements LocalResponseNormalizationHelper 
         return true;
     }
 
+    /** Images per chunk for activations shaped like {@code x}. */
+    long chunkSize(INDArray x) {
+        long perImage = x.length() / x.size(0);
+        return Math.max(1, Math.min(x.size(0), maxChunkElements / perImage));
+    }
+
     @Override
     public INDArray activate(INDArray x, boolean training, double k, double n, double alpha, double beta,
                              LayerWorkspaceMgr mgr) {
-        INDArray nhwc = x.permute(0, 2, 3, 1).dup('c');
-        INDArray outNhwc = nhwc.ulike();
-        Nd4j.exec(DynamicCustomOp.builder("lrn")
-                .addInputs(nhwc).addOutputs(outNhwc)
-                .addIntegerArguments(halfWidth(n))
-                .addFloatingPointArguments(k, alpha, beta)
-                .build());
+        long batch = x.size(0);
+        long chunk = chunkSize(x);
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, x.dataType(), x.shape(), 'c');
-        return out.assign(outNhwc.permute(0, 3, 1, 2));
+        // scratch in the current (working-memory) workspace; a chunk's views of it are contiguous
+        INDArray nhwc = Nd4j.createUninitialized(x.dataType(), chunk, x.size(2), x.size(3), x.size(1));
+        INDArray outNhwc = nhwc.ulike();
+        for (long from = 0; from < batch; from += chunk) {
+            long to = Math.min(batch, from + chunk);
+            INDArray in = firstImages(nhwc, to - from);
+            INDArray result = firstImages(outNhwc, to - from);
+            in.assign(images(x, from, to).permute(0, 2, 3, 1));
+            Nd4j.exec(DynamicCustomOp.builder("lrn")
+                    .addInputs(in).addOutputs(result)
+                    .addIntegerArguments(halfWidth(n))
+                    .addFloatingPointArguments(k, alpha, beta)
+                    .build());
+            images(out, from, to).assign(result.permute(0, 3, 1, 2));
+        }
+        return out;
     }
 
     /**
-     * The exact derivative, in whole-array ND4J ops. With {@code s = k + alpha * W(a^2)}, where
-     * {@code W} sums the {@code n}-channel window (clipped at the edges, so it is symmetric):
+     * The exact derivative, in whole-array ND4J ops, chunk by chunk. With
+     * {@code s = k + alpha * W(a^2)}, where {@code W} sums the {@code n}-channel window (clipped at
+     * the edges, so it is symmetric):
      * {@code dL/da = e * s^-beta - 2 alpha beta * a * W(e * a * s^(-beta-1))}.
      *
      * <p>Not libnd4j's {@code lrn_bp}: in M2.1 it does not match {@code lrn}'s derivative (about
@@ -75,41 +114,59 @@ public final class ChannelLrnHelper implements LocalResponseNormalizationHelper 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray a, INDArray epsilon, double k, double n,
                                                      double alpha, double beta, LayerWorkspaceMgr mgr) {
-        // Two activation-sized temporaries besides the result: at batch 128 each is 149 MB for LRN1.
         int halfWidth = halfWidth(n);
-        INDArray buf1 = a.mul(a);
-        INDArray s = windowSum(buf1, halfWidth, null).muli(alpha).addi(k);          // s
-        Nd4j.exec(new Pow(s, buf1, -beta));                                           // buf1 = s^-beta
-        INDArray t = s.rdivi(buf1).muli(epsilon).muli(a);                             // e a s^(-beta-1), in s's buffer
+        long batch = a.size(0);
+        long chunk = chunkSize(a);
         INDArray epsOut = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, a.dataType(), a.shape(), 'c');
-        windowSum(t, halfWidth, epsOut).muli(a).muli(-2 * alpha * beta);               // cross term
-        epsOut.addi(buf1.muli(epsilon));                                               // + e s^-beta
+        long[] chunkShape = a.shape().clone();
+        chunkShape[0] = chunk;
+        INDArray scratch1 = Nd4j.createUninitialized(a.dataType(), chunkShape);
+        INDArray scratch2 = scratch1.ulike();
+        for (long from = 0; from < batch; from += chunk) {
+            long to = Math.min(batch, from + chunk);
+            INDArray ac = images(a, from, to);
+            INDArray ec = images(epsilon, from, to);
+            INDArray oc = images(epsOut, from, to);
+            INDArray buf = firstImages(scratch1, to - from);
+            INDArray s = windowSum(buf.assign(ac).muli(ac), halfWidth, firstImages(scratch2, to - from))
+                    .muli(alpha).addi(k);                                              // s
+            Nd4j.exec(new Pow(s, buf, -beta));                                         // buf = s^-beta
+            INDArray t = s.rdivi(buf).muli(ec).muli(ac);                               // e a s^(-beta-1), in s
+            windowSum(t, halfWidth, oc).muli(ac).muli(-2 * alpha * beta);              // cross term
+            oc.addi(buf.muli(ec));                                                     // + e s^-beta
+        }
         return new Pair<>(new DefaultGradient(), epsOut);
     }
 
+    /** Images [from, to) of an NCHW (or NHWC) array: a contiguous view of a c-order array. */
+    private static INDArray images(INDArray x, long from, long to) {
+        return x.get(interval(from, to), all(), all(), all());
+    }
+
+    private static INDArray firstImages(INDArray scratch, long count) {
+        return count == scratch.size(0) ? scratch : images(scratch, 0, count);
+    }
+
     /**
-     * Sum over channels c-h..c+h (NCHW, clipped at the edges), into {@code out} when given, as one batched matrix product with a
-     * 0/1 band matrix: {@code W(q)[n] = B q[n]}, with {@code q[n]} as [C, H*W]. Three times faster
-     * in ND4J than 2h shifted adds on channel slices, which run as slow strided loops.
+     * Sum over channels c-h..c+h (NCHW, clipped at the edges), into {@code out}, as one batched
+     * matrix product with a 0/1 band matrix: {@code W(q)[n] = B q[n]}, with {@code q[n]} as
+     * [C, H*W]. Three times faster in ND4J than 2h shifted adds on channel slices, which run as
+     * slow strided loops. {@code q} and {@code out} must be contiguous and distinct.
      */
     INDArray windowSum(INDArray q, int h, INDArray out) {
         long n = q.size(0);
         long channels = q.size(1);
         long pixels = q.size(2) * q.size(3);
         INDArray band = bands(n, channels, h, q.dataType());
-        INDArray q3 = q.reshape('c', n, channels, pixels);
-        if (out == null) {
-            return Nd4j.matmul(band, q3).reshape('c', q.shape());
-        }
-        Nd4j.matmul(band, q3, out.reshape('c', n, channels, pixels));
+        Nd4j.matmul(band, q.reshape('c', n, channels, pixels), out.reshape('c', n, channels, pixels));
         return out;
     }
 
     /** [n, C, C] copies of the band matrix (matmul does not broadcast), kept outside workspaces. */
     private INDArray bands(long n, long channels, int h, DataType dt) {
         INDArray cached = bandCache;
-        if (cached != null && cached.size(0) == n && cached.size(1) == channels && cached.dataType() == dt && bandHalfWidth == h) {
-            return cached;
+        if (cached != null && cached.size(0) >= n && cached.size(1) == channels && cached.dataType() == dt && bandHalfWidth == h) {
+            return firstImagesOf3d(cached, n);
         }
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             INDArray band = Nd4j.zeros(dt, channels, channels);
@@ -120,6 +177,10 @@ public final class ChannelLrnHelper implements LocalResponseNormalizationHelper 
             bandHalfWidth = h;
             return bandCache;
         }
+    }
+
+    private static INDArray firstImagesOf3d(INDArray x, long count) {
+        return count == x.size(0) ? x : x.get(interval(0, count), all(), all());
     }
 
     @Override

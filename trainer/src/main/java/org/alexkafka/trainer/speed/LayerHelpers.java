@@ -5,6 +5,7 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.AbstractLayer;
 import org.deeplearning4j.nn.layers.LayerHelper;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
@@ -37,7 +38,9 @@ import java.util.function.Function;
  * </ul>
  * The helpers run libnd4j's own {@code conv2d}/{@code maxpool2d}/{@code lrn} ops (and their
  * {@code _bp}), which use oneDNN when the native build has it. DL4J's oneDNN LRN helper computes
- * the wrong thing in M2.1 (see {@link ChannelLrnHelper}), so LRN gets {@link ChannelLrnHelper}. The layer calls its helper whenever
+ * the wrong thing in M2.1 (see {@link ChannelLrnHelper}), so LRN gets {@link ChannelLrnHelper}.
+ * Convolution helpers are wrapped in {@link LeanConvHelper}, which spares the backward
+ * pass DL4J's second forward convolution. The layer calls its helper whenever
  * the field is set, so setting it is enough. Call {@link #enable} after {@code init()} and after
  * every restore, clone or replica ({@code ModelSerializer.restore*}, {@code clone()}, ParallelWrapper
  * workers): those build new layer objects without helpers.
@@ -125,7 +128,8 @@ public final class LayerHelpers {
             // Exact classes: subclasses (Deconvolution2D, 1-D conv/pooling, depthwise...) compute
             // something else than the conv2d/maxpool2d ops these helpers call.
             if (layer.getClass() == ConvolutionLayer.class) {
-                helpers += set(layer, ConvolutionLayer.class, MKLDNNConvHelper::new, dt);
+                helpers += set(layer, ConvolutionLayer.class,
+                        type -> new LeanConvHelper(new MKLDNNConvHelper(type), (ConvolutionLayer) layer), dt);
             } else if (layer.getClass() == SubsamplingLayer.class) {
                 helpers += set(layer, SubsamplingLayer.class, MKLDNNSubsamplingHelper::new, dt);
             } else if (layer.getClass() == LocalResponseNormalization.class) {
@@ -203,6 +207,9 @@ public final class LayerHelpers {
                 } catch (ReflectiveOperationException | RuntimeException e) {
                     log.warn("No cuDNN helper for layer {}: {}", layer.getIndex(), e.toString());
                 }
+            }
+            if (layer.getHelper() instanceof ConvolutionHelper conv && !(conv instanceof LeanConvHelper)) {
+                writeHelper(layer, owner, new LeanConvHelper(conv, (ConvolutionLayer) layer));
             }
             if (layer.getHelper() != null) {
                 helpers++;

@@ -86,10 +86,12 @@ public final class NativeBuildSelector {
 
     /**
      * Sets {@value #EXTENSION_PROPERTY} for this JVM unless the user set it already (a
-     * {@code -D} flag wins: it is the documented manual override). Call first thing in main()
-     * and in test setup, before ND4J loads; calling it again is harmless.
+     * {@code -D} flag wins: it is the documented manual override), and applies
+     * {@link MallocTuning}, the other native setting that must precede ND4J's allocations. Call
+     * first thing in main() and in test setup, before ND4J loads; calling it again is harmless.
      */
     public static synchronized Selection selectBeforeNd4jLoads() {
+        MallocTuning.applyOnce();
         String preset = System.getProperty(EXTENSION_PROPERTY);
         if (preset != null) {
             return new Selection(null, preset, "kept -D" + EXTENSION_PROPERTY + "=" + preset);

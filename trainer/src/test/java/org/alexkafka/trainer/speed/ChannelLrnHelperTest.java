@@ -80,6 +80,27 @@ class ChannelLrnHelperTest {
         assertThat(rel(fast, numeric)).isLessThan(1e-7);
     }
 
+    /** Batch 5 in chunks of 2, 2 and 1 image (9 x 3 x 4 = 108 elements per image): the same numbers as one pass. */
+    @Test
+    void chunksOfImagesGiveTheSameResultAsTheWholeBatch() {
+        Nd4j.getRandom().setSeed(5);
+        INDArray x = Nd4j.rand(DataType.DOUBLE, 5, 9, 3, 4).subi(0.5).muli(80);
+        INDArray e = Nd4j.rand(DataType.DOUBLE, x.shape()).subi(0.5);
+        ChannelLrnHelper whole = new ChannelLrnHelper();
+        ChannelLrnHelper chunked = new ChannelLrnHelper(250);
+        assertThat(whole.chunkSize(x)).isEqualTo(5);
+        assertThat(chunked.chunkSize(x)).isEqualTo(2);
+        INDArray forwardWhole = whole.activate(x, true, K, N, ALPHA, BETA, NO_WS);
+        INDArray forwardChunked = chunked.activate(x, true, K, N, ALPHA, BETA, NO_WS);
+        assertThat(rel(forwardChunked, forwardWhole)).isLessThan(1e-12);
+        INDArray backWhole = whole.backpropGradient(x, e, K, N, ALPHA, BETA, NO_WS).getSecond();
+        INDArray backChunked = chunked.backpropGradient(x, e, K, N, ALPHA, BETA, NO_WS).getSecond();
+        assertThat(rel(backChunked, backWhole)).isLessThan(1e-12);
+        // and right, not merely consistent: against the channel-by-channel reference
+        INDArray reference = new ReferenceLrnHelper().backpropGradient(x, e, K, N, ALPHA, BETA, NO_WS).getSecond();
+        assertThat(rel(backChunked, reference)).isLessThan(1e-9);
+    }
+
     @Test
     void dl4jBuiltInBackwardIsOffWhichIsWhyItIsNotTheReference() {
         // DL4J 1.0.0-M2.1 divides the cross term by the scale s_j of the receiving channel

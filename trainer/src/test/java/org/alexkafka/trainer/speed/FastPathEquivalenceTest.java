@@ -231,6 +231,54 @@ class FastPathEquivalenceTest {
         assertThat(fast.getLayer(1).getHelper()).isInstanceOf(ChannelLrnHelper.class);
 
         assertSameLossAndGradients(reference, fast);
+        assertEachConvolutionRanForwardOnce(fast);
+    }
+
+    /**
+     * Every conv layer of the fast path ran its convolution forward once in the training step just
+     * taken: the backward pass took ReLU's derivative from the stored output (DL4J alone runs it twice).
+     */
+    static void assertEachConvolutionRanForwardOnce(Model model) {
+        Layer[] layers = model instanceof MultiLayerNetwork n ? n.getLayers() : ((ComputationGraph) model).getLayers();
+        int convolutions = 0;
+        for (Layer layer : layers) {
+            if (layer.getHelper() instanceof LeanConvHelper helper) {
+                assertThat(helper.forwardConvolutions()).as("forward convolutions of layer %s", layer.getIndex()).isEqualTo(1);
+                convolutions++;
+            }
+        }
+        assertThat(convolutions).isPositive();
+    }
+
+    /**
+     * Budgets small enough that LRN and the convolutions' backward passes run in chunks of images,
+     * with a shorter last chunk (batch 4 in chunks of 3 or fewer): chunking must not change a number.
+     */
+    @Test
+    void chunkedLrnAndConvolutionBackwardEqualBuiltInPath() {
+        MultiLayerNetwork reference = smallAlexNet();
+        MultiLayerNetwork fast = smallAlexNet();
+        fast.setParams(reference.params().dup());
+        useReferencePath(reference);
+        LayerHelpers.enable(fast);
+        int chunked = 0;
+        for (Layer layer : fast.getLayers()) {
+            if (layer.getHelper() instanceof LeanConvHelper conv) {
+                // conv1's input is 3 x 67 x 67 = 13467 per image: chunks of 3 and 1 images; later layers in one piece
+                LayerHelpers.replaceHelper(layer, new LeanConvHelper(conv.delegate(), (org.deeplearning4j.nn.layers.AbstractLayer<?>) layer, 45_000));
+                chunked++;
+            } else if (layer.getHelper() instanceof ChannelLrnHelper) {
+                // LRN1 8 x 15 x 15 = 1800 per image, LRN2 16 x 7 x 7 = 784: chunks of 1 image, and of 3 and 1
+                LayerHelpers.replaceHelper(layer, new ChannelLrnHelper(3000));
+                chunked++;
+            }
+        }
+        assertThat(chunked).isEqualTo(7);
+        assertSameLossAndGradients(reference, fast);
+        assertEachConvolutionRanForwardOnce(fast);
+        var conv1 = (LeanConvHelper) fast.getLayer(0).getHelper();
+        assertThat(conv1.chunkedBackwardPasses()).as("conv1's backward pass ran in chunks").isEqualTo(1);
+        assertThat(((LeanConvHelper) fast.getLayer(3).getHelper()).chunkedBackwardPasses()).isZero();
     }
 
     @Test
@@ -245,6 +293,7 @@ class FastPathEquivalenceTest {
         assertThat(r.helpers()).isEqualTo(r.candidates());
 
         assertSameLossAndGradients(reference, fast);
+        assertEachConvolutionRanForwardOnce(fast);
     }
 
     @Test
