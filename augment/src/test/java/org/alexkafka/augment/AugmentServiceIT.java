@@ -228,6 +228,52 @@ class AugmentServiceIT {
     }
   }
 
+  /**
+   * A poison label arriving while the app runs is dead-lettered by the deserialization handler; one
+   * already in the topic at start-up is loaded into the global table unread (Streams restores global
+   * stores as bytes), so the image that needs it is rejected as having an unreadable label.
+   */
+  @Test
+  void poisonLabelsAreDeadLetteredAndTheOtherLabelsStillWork() throws Exception {
+    Topics topics = SharedKafka.freshTopics("augment-poison-label-it");
+    List<Photo> photos = PhotoImages.photos(PhotoImages.findSharedData().resolve("imagenette-mini").resolve("val"), 1);
+    Image good = PhotoImages.image(photos.get(0), Split.TRAIN, 64);
+    Image unreadableLabel = Image.newBuilder(PhotoImages.image(photos.get(1), Split.TRAIN, 64)).setLabel("n01234567").build();
+    byte[] garbage = "not an avro label".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    createTopics(topics);
+    try (KafkaProducer<String, byte[]> producer = producer()) {
+      producer.send(new ProducerRecord<>(topics.labels(), "n01234567", garbage)).get();                       // offset 0
+      send(producer, topics.labels(), good.getLabel(), RecordSerdes.labelEntry(), TestImages.label(good.getLabel(), 0)); // 1
+    }
+    AugmentConfig config = AugmentConfig.defaults(new KafkaConnection(broker.bootstrapServers(), topics), stateDir)
+        .withApplicationId(topics.prefix() + "augment").withVariants(2).withCropSize(56)
+        .withIntervals(Duration.ofMillis(200), Duration.ofMillis(500), Duration.ofSeconds(10));
+    try (AugmentService service = new AugmentService(config, new SimpleMeterRegistry())) {
+      service.start();
+      service.awaitRunning(Duration.ofSeconds(60));
+      try (KafkaProducer<String, byte[]> producer = producer()) {
+        producer.send(new ProducerRecord<>(topics.labels(), "n99999999", garbage)).get();                     // offset 2
+        send(producer, topics.images(), good.getId(), RecordSerdes.image(), good);
+        send(producer, topics.images(), unreadableLabel.getId(), RecordSerdes.image(), unreadableLabel);
+      }
+      List<ConsumerRecord<String, Sample>> samples = read(topics.samplesTrain(), RecordSerdes.sample(), l -> l.size() >= 2, 30);
+      List<ConsumerRecord<String, Rejection>> rejected = read(topics.imagesRejected(), RecordSerdes.rejection(), l -> l.size() >= 2, 30);
+      assertThat(samples).hasSize(2).allSatisfy(r -> assertThat(r.value().getImageId()).isEqualTo(good.getId()));
+      assertThat(rejected).hasSize(2);
+      Rejection poison = rejected.stream().map(ConsumerRecord::value).filter(r -> r.getReason().equals("poison-record"))
+          .findFirst().orElseThrow();
+      assertThat(poison.getStage()).isEqualTo("augment");
+      assertThat(poison.getSource()).isEqualTo(topics.labels() + "-0@2");
+      assertThat(poison.getDetail()).contains(topics.labels());
+      assertThat(poison.getPayload()).isEqualTo(java.nio.ByteBuffer.wrap(garbage));
+      Rejection unknown = rejected.stream().map(ConsumerRecord::value).filter(r -> r.getReason().equals("unknown-label"))
+          .findFirst().orElseThrow();
+      assertThat(unknown.getImageId()).isEqualTo(unreadableLabel.getId());
+      assertThat(unknown.getDetail()).contains("'n01234567' cannot be read");
+      assertThat(service.state()).isEqualTo(org.apache.kafka.streams.KafkaStreams.State.RUNNING);
+    }
+  }
+
   private void createTopics(Topics topics) throws InterruptedException {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
       topics.createAll(admin, (short) 1);

@@ -137,7 +137,16 @@ final class AugmentProcessor implements Processor<String, byte[], String, Routed
       reject(source, reason, problem, image.getId(), bytes, timestamp);
       return true;
     }
-    ValueAndTimestamp<LabelEntry> label = labels.get(image.getLabel());
+    ValueAndTimestamp<LabelEntry> label;
+    try {
+      label = labels.get(image.getLabel());
+    } catch (SerializationException e) {
+      // a poison record loaded into the global table at start-up (Streams does not deserialize
+      // while it restores a global store, so the dead-letter handler never saw it)
+      reject(source, Rejections.UNKNOWN_LABEL, "the labels topic's record for '" + image.getLabel()
+          + "' cannot be read: " + e.getMessage(), image.getId(), bytes, timestamp);
+      return true;
+    }
     if (label == null) {
       if (retry) {
         return false;

@@ -7,7 +7,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 
 /** The Kafka Streams properties of the augment app. */
 public final class StreamsSettings {
@@ -27,9 +26,10 @@ public final class StreamsSettings {
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis());
     // The per-task statistics sums (1.5 MB at 256x256) live in the cache between commits.
     p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 64L * 1024 * 1024);
-    // A poison record on the labels topic is logged with its topic, partition and offset and
-    // skipped; images are decoded by hand in the topology and dead-lettered instead.
-    p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
+    // A poison record on a global table (labels, stats) is dead-lettered by the handler; images
+    // are read as bytes and dead-lettered by the topology itself.
+    p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterDeserializationHandler.class);
+    p.put(DeadLetterDeserializationHandler.REJECTED_TOPIC_CONFIG, config.kafka().topics().imagesRejected());
     // Statistics records, their changelog and repartition records are ~1-2 MB: raise every limit.
     p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), Topics.STATS_MAX_MESSAGE_BYTES);
     p.put(StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), String.valueOf(Topics.STATS_MAX_MESSAGE_BYTES));
