@@ -13,10 +13,11 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -25,6 +26,7 @@ import org.alexkafka.ingest.decode.ImagePreparer;
 import org.alexkafka.ingest.publish.IngestPublisher;
 import org.alexkafka.ingest.publish.LabelRegistry;
 import org.alexkafka.ingest.publish.ProducerSettings;
+import org.alexkafka.ingest.publish.PublishedIds;
 import org.alexkafka.ingest.publish.Synsets;
 import org.alexkafka.ingest.publish.TopicReader;
 import org.alexkafka.ingest.resize.ResampleFilter;
@@ -32,11 +34,11 @@ import org.alexkafka.ingest.source.FolderListing;
 import org.alexkafka.ingest.source.FolderWatcher;
 import org.alexkafka.ingest.source.SourceFile;
 import org.alexkafka.ingest.source.UploadServer;
+import org.alexkafka.schemas.ImageRef;
 import org.alexkafka.schemas.LabelEntry;
 import org.alexkafka.schemas.serde.RecordSerdes;
 import org.alexkafka.schemas.topics.Topics;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,6 +60,7 @@ public final class IngestService implements AutoCloseable {
   private final long startedNanos = System.nanoTime();
   private final AtomicInteger scans = new AtomicInteger();
   private IngestPublisher publisher;
+  private PublishedIds.Recovery recovery;
   private Ingestor ingestor;
   private LabelRegistry labels;
   private ExecutorService workers;
@@ -105,14 +108,14 @@ public final class IngestService implements AutoCloseable {
             existing.put(k, v);
           }
         });
-    Set<String> ids = ConcurrentHashMap.newKeySet();
-    Deserializer<Void> ignoreValue = (topic, data) -> null; // only the keys matter here
-    long records = TopicReader.readToEnd(client, topics.images(), new StringDeserializer(), ignoreValue, RECOVERY_TIMEOUT,
-        (k, v) -> ids.add(k));
-    log.info("recovered {} classes from {} and {} published ids from {} ({} records)", existing.size(), topics.labels(),
-        ids.size(), topics.images(), records);
+    recovery = PublishedIds.recover(client, topics, RECOVERY_TIMEOUT);
+    log.info("recovered {} classes from {} and {} published ids ({} refs from {}, {} records from {})", existing.size(),
+        topics.labels(), recovery.ids().size(), recovery.refsRead(), topics.imagesIds(), recovery.imagesRead(), topics.images());
     Synsets synsets = config.synsets() == null ? null : Synsets.read(config.synsets());
-    publisher = new IngestPublisher(ProducerSettings.forImages(client, config.compression()), topics);
+    publisher = new IngestPublisher(ProducerSettings.forImages(client, config.compression()), ProducerSettings.forRefs(client),
+        topics);
+    recordMissingRefs(recovery.missing());
+    Set<String> ids = recovery.ids();
     labels = new LabelRegistry(existing.values(), synsets, publisher::sendLabelAndWait);
     ImagePreparer preparer = new ImagePreparer(new ImageDecoder(config.maxPixels()), config.imageSize(), ResampleFilter.TRIANGLE);
     ingestor = new Ingestor(preparer, labels, publisher, ids, stats);
@@ -122,6 +125,30 @@ public final class IngestService implements AutoCloseable {
       return t;
     });
     return this;
+  }
+
+  /** Writes the refs recovery found missing, so the next start-up need not read those images again. */
+  private void recordMissingRefs(List<ImageRef> missing) {
+    if (missing.isEmpty()) {
+      return;
+    }
+    try {
+      CompletableFuture.allOf(missing.stream().map(publisher::sendRef).toArray(CompletableFuture[]::new))
+          .get(RECOVERY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      log.info("recorded {} refs missing from {}", missing.size(), config.kafka().topics().imagesIds());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while recording refs", e);
+    } catch (ExecutionException | TimeoutException e) {
+      // not fatal: the ids are known for this run; the next start-up reads those images again
+      log.warn("could not record {} missing refs on {}: {}", missing.size(), config.kafka().topics().imagesIds(), e.toString());
+    }
+  }
+
+  /** What start-up recovery read and found. */
+  public PublishedIds.Recovery recovery() {
+    requireStarted();
+    return recovery;
   }
 
   /** The per-input entry point (for sources other than folders and uploads). */

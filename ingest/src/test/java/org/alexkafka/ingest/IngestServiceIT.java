@@ -123,6 +123,54 @@ class IngestServiceIT {
     assertThat(TopicContents.read(SharedKafka.broker().bootstrapServers(), topics).images()).hasSize(1);
   }
 
+  /**
+   * A restart reads the small images.ids index, then only the images after the last offset it
+   * records per partition: there it finds an image whose ref a crash lost, and records it.
+   */
+  @Test
+  void aRestartReadsTheIdsIndexAndOnlyTheImagesAfterIt() throws Exception {
+    Topics topics = SharedKafka.freshTopics("ingest-ids");
+    Path val100 = TestData.root().resolve("imagenet-val-100");
+    try (IngestService service = new IngestService(config(topics), new SimpleMeterRegistry()).start()) {
+      assertThat(service.recovery().refsRead()).isZero();
+      assertThat(service.scanFolder(val100).published()).isEqualTo(100);
+    }
+    Map<String, String> imagesAt = new java.util.HashMap<>(); // "partition@offset" -> image id
+    Map<String, org.alexkafka.schemas.ImageRef> refs = new java.util.HashMap<>();
+    String bootstrap = SharedKafka.broker().bootstrapServers();
+    Map<String, Object> client = Map.of("bootstrap.servers", bootstrap);
+    var bytes = new org.apache.kafka.common.serialization.ByteArrayDeserializer();
+    var keys = new org.apache.kafka.common.serialization.StringDeserializer();
+    org.alexkafka.ingest.publish.TopicReader.readToEnd(client, topics.images(), keys, bytes, Map.of(), java.time.Duration.ofSeconds(30),
+        r -> imagesAt.put(r.partition() + "@" + r.offset(), r.key()));
+    org.alexkafka.ingest.publish.TopicReader.readToEnd(client, topics.imagesIds(), keys, org.alexkafka.schemas.serde.RecordSerdes.imageRef(),
+        java.time.Duration.ofSeconds(30), refs::put);
+    assertThat(refs).hasSize(100);
+    refs.forEach((id, ref) -> assertThat(imagesAt.get(ref.getPartition() + "@" + ref.getOffset())).as("ref of %s", id).isEqualTo(id));
+
+    // An image on the topic whose ref never made it (the process died in between).
+    Image image = TopicContents.read(bootstrap, topics).images().get(0);
+    Image orphan = Image.newBuilder(image).setId("f".repeat(64)).build();
+    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(Map.of("bootstrap.servers", bootstrap,
+        "max.request.size", Topics.IMAGE_MAX_MESSAGE_BYTES), new org.apache.kafka.common.serialization.StringSerializer(),
+        new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topics.images(), orphan.getId(),
+          org.alexkafka.schemas.serde.RecordSerdes.image().serialize(topics.images(), orphan))).get();
+    }
+    try (IngestService service = new IngestService(config(topics), new SimpleMeterRegistry()).start()) {
+      assertThat(service.recovery().refsRead()).isEqualTo(100);
+      assertThat(service.recovery().imagesRead()).as("only the tail after the recorded offsets").isEqualTo(1);
+      assertThat(service.recovery().ids()).hasSize(101).contains(orphan.getId());
+      assertThat(service.recovery().missing()).extracting(org.alexkafka.schemas.ImageRef::getImageId).containsExactly(orphan.getId());
+      assertThat(service.scanFolder(val100).duplicates()).isEqualTo(100);
+    }
+    try (IngestService service = new IngestService(config(topics), new SimpleMeterRegistry()).start()) {
+      assertThat(service.recovery().refsRead()).as("the orphan's ref was recorded").isEqualTo(101);
+      assertThat(service.recovery().imagesRead()).isZero();
+      assertThat(service.recovery().ids()).hasSize(101);
+    }
+  }
+
   /** Earliest record timestamp per class: of the label entry, or of the class's images. */
   private static Map<String, Long> firstTimestamps(String topic, boolean images) {
     Map<String, Long> first = new java.util.HashMap<>();

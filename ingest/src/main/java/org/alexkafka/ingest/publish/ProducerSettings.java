@@ -38,4 +38,17 @@ public final class ProducerSettings {
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     return p;
   }
+
+  /** For the small {@code images.ids} refs: idempotent, acknowledged by all replicas, patient like the images. */
+  public static Map<String, Object> forRefs(Map<String, Object> clientProps) {
+    Map<String, Object> p = new HashMap<>(clientProps);
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 600_000);
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 600_000);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    return p;
+  }
 }

@@ -5,19 +5,30 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Deserializer;
 
-/** Reads a topic from its beginning up to its end at the time of the call (start-up recovery). */
+/** Reads a topic up to its end at the time of the call (start-up recovery). */
 public final class TopicReader {
 
   private TopicReader() {}
 
+  /** From the beginning of every partition; returns the number of records read. */
   public static <K, V> long readToEnd(Map<String, Object> clientProps, String topic, Deserializer<K> keys,
       Deserializer<V> values, Duration timeout, BiConsumer<K, V> each) {
+    return readToEnd(clientProps, topic, keys, values, Map.of(), timeout, r -> each.accept(r.key(), r.value()));
+  }
+
+  /**
+   * From {@code startOffsets} (partition to first offset to read; a partition not in the map, or
+   * whose start was deleted by retention, from its beginning); returns the number of records read.
+   */
+  public static <K, V> long readToEnd(Map<String, Object> clientProps, String topic, Deserializer<K> keys,
+      Deserializer<V> values, Map<Integer, Long> startOffsets, Duration timeout, Consumer<ConsumerRecord<K, V>> each) {
     Map<String, Object> props = new HashMap<>(clientProps);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -28,6 +39,13 @@ public final class TopicReader {
           .map(p -> new TopicPartition(topic, p.partition())).toList();
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions, timeout);
+      for (TopicPartition tp : partitions) {
+        Long start = startOffsets.get(tp.partition());
+        if (start != null && start > begin.get(tp)) {
+          consumer.seek(tp, start);
+        }
+      }
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
       long deadline = System.nanoTime() + timeout.toNanos();
       while (partitions.stream().anyMatch(tp -> consumer.position(tp, timeout) < end.get(tp))) {
@@ -35,7 +53,7 @@ public final class TopicReader {
           throw new IllegalStateException("could not read " + topic + " to its end within " + timeout);
         }
         for (ConsumerRecord<K, V> r : consumer.poll(Duration.ofMillis(200))) {
-          each.accept(r.key(), r.value());
+          each.accept(r);
           count++;
         }
       }

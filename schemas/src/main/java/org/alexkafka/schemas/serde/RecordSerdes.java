@@ -1,6 +1,7 @@
 package org.alexkafka.schemas.serde;
 
 import org.alexkafka.schemas.Image;
+import org.alexkafka.schemas.ImageRef;
 import org.alexkafka.schemas.LabelEntry;
 import org.alexkafka.schemas.Rejection;
 import org.alexkafka.schemas.Sample;
@@ -13,6 +14,10 @@ public final class RecordSerdes {
 
   public static AvroSerde<Image> image() {
     return new AvroSerde<>(Image.getClassSchema());
+  }
+
+  public static AvroSerde<ImageRef> imageRef() {
+    return new AvroSerde<>(ImageRef.getClassSchema());
   }
 
   public static AvroSerde<LabelEntry> labelEntry() {

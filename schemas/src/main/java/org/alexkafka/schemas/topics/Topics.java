@@ -32,6 +32,11 @@ public record Topics(String prefix) {
     return prefix + "images";
   }
 
+  /** Compacted index of the published image ids (ImageRef): ingest's start-up reads it instead of the images. */
+  public String imagesIds() {
+    return prefix + "images.ids";
+  }
+
   public String imagesRejected() {
     return prefix + "images.rejected";
   }
@@ -57,6 +62,7 @@ public record Topics(String prefix) {
     String maxImage = String.valueOf(IMAGE_MAX_MESSAGE_BYTES);
     return List.of(
         new TopicSpec(images(), 4, Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, maxImage)),
+        new TopicSpec(imagesIds(), 1, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
         new TopicSpec(imagesRejected(), 1, Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, maxImage)),
         new TopicSpec(labels(), 1, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
         new TopicSpec(samplesTrain(), 8, Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, maxImage)),

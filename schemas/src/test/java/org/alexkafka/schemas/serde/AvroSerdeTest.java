@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Random;
 import org.alexkafka.schemas.Image;
+import org.alexkafka.schemas.ImageRef;
 import org.alexkafka.schemas.LabelEntry;
 import org.alexkafka.schemas.Rejection;
 import org.alexkafka.schemas.Sample;
@@ -48,6 +49,8 @@ class AvroSerdeTest {
   void everyRecordTypeRoundTrips() {
     Image image = image();
     assertThat(roundTrip(RecordSerdes.image(), image)).isEqualTo(image);
+    ImageRef ref = new ImageRef("abc", 3, 12345678901L);
+    assertThat(roundTrip(RecordSerdes.imageRef(), ref)).isEqualTo(ref);
 
     LabelEntry label = new LabelEntry("n01440764", 0, "tench, Tinca tinca");
     assertThat(roundTrip(RecordSerdes.labelEntry(), label)).isEqualTo(label);
