@@ -45,7 +45,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
  * <p><b>Backward pass in chunks of images</b> (CPU, see {@link #backpropInChunks}).
  */
 public final class LeanConvHelper implements ConvolutionHelper {
-    /** Per-image elements budget of a backward chunk: 8M floats (32 MB), 28 images of conv1's output. */
+    /** Elements per backward chunk, of the larger of input and output gradient: 8M floats (32 MB), 28 images of conv1. */
     public static final long DEFAULT_CHUNK_ELEMENTS = 1L << 23;
 
     private final ConvolutionHelper delegate;
