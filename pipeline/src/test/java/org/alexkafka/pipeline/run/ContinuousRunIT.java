@@ -43,10 +43,8 @@ class ContinuousRunIT {
     if (!Files.isDirectory(checkpoints)) {
       return -1;
     }
-    Path newest;
-    try (Stream<Path> s = Files.list(checkpoints)) {
-      newest = s.filter(p -> Files.exists(p.resolve("state.json"))).sorted().reduce((a, b) -> b).orElse(null);
-    }
+    // the store's own view: a checkpoint being written (in a hidden temporary directory) is not one yet
+    Path newest = new org.alexkafka.trainer.checkpoint.CheckpointStore(checkpoints, 1).latest().orElse(null);
     if (newest == null) {
       return -1;
     }

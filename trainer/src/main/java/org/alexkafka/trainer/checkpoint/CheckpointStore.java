@@ -29,6 +29,8 @@ public final class CheckpointStore {
   private static final Logger log = LoggerFactory.getLogger(CheckpointStore.class);
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final String PREFIX = "ckpt-";
+  /** Where a save writes before its rename; one left behind is a save that crashed. */
+  static final String WRITING_PREFIX = ".writing-";
 
   /** A checkpoint read back. */
   public record Loaded(Path dir, ComputationGraph net, CheckpointState state) {
@@ -49,8 +51,9 @@ public final class CheckpointStore {
   public Path save(ComputationGraph net, CheckpointState state) {
     try {
       Files.createDirectories(root);
+      deleteUnfinishedSaves();
       Path target = root.resolve(String.format("%s%010d", PREFIX, state.iteration()));
-      Path tmp = Files.createTempDirectory(root, ".writing-");
+      Path tmp = Files.createTempDirectory(root, WRITING_PREFIX);
       ModelSerializer.writeModel(net, tmp.resolve("model.zip").toFile(), true);
       JSON.writeValue(tmp.resolve("state.json").toFile(), state);
       if (Files.exists(target)) {
@@ -107,6 +110,18 @@ public final class CheckpointStore {
       return new Loaded(dir, net, state);
     } catch (IOException e) {
       throw new UncheckedIOException("could not read checkpoint " + dir, e);
+    }
+  }
+
+  /** Removes what saves that crashed left behind (a store has one writer: the trainer). */
+  private void deleteUnfinishedSaves() throws IOException {
+    List<Path> unfinished;
+    try (Stream<Path> s = Files.list(root)) {
+      unfinished = s.filter(p -> p.getFileName().toString().startsWith(WRITING_PREFIX)).toList();
+    }
+    for (Path p : unfinished) {
+      log.warn("removing {}, left by a checkpoint save that did not finish", p);
+      deleteTree(p);
     }
   }
 

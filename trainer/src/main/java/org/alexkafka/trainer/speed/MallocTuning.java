@@ -62,7 +62,7 @@ public final class MallocTuning {
             return ok == 1
                     ? "malloc: blocks of " + (MMAP_THRESHOLD_BYTES >> 20) + " MiB and more are mapped and returned to the OS on free"
                     : "malloc: mallopt(M_MMAP_THRESHOLD) refused; left as it is";
-        } catch (UnsatisfiedLinkError | RuntimeException e) {
+        } catch (LinkageError | RuntimeException e) { // no libc mallopt, or no JNA on the class path
             return "malloc: no glibc mallopt (" + e.getClass().getSimpleName() + "); left as it is";
         }
     }
