@@ -15,7 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Map;
 
-import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.alexkafka.trainer.speed.BatchChunks.images;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
@@ -72,8 +72,7 @@ public final class ChannelLrnHelper implements LocalResponseNormalizationHelper 
 
     /** Images per chunk for activations shaped like {@code x}. */
     long chunkSize(INDArray x) {
-        long perImage = x.length() / x.size(0);
-        return Math.max(1, Math.min(x.size(0), maxChunkElements / perImage));
+        return BatchChunks.imagesPerChunk(x.size(0), x.length() / x.size(0), maxChunkElements);
     }
 
     @Override
@@ -87,8 +86,8 @@ public final class ChannelLrnHelper implements LocalResponseNormalizationHelper 
         INDArray outNhwc = nhwc.ulike();
         for (long from = 0; from < batch; from += chunk) {
             long to = Math.min(batch, from + chunk);
-            INDArray in = firstImages(nhwc, to - from);
-            INDArray result = firstImages(outNhwc, to - from);
+            INDArray in = images(nhwc, 0, to - from);
+            INDArray result = images(outNhwc, 0, to - from);
             in.assign(images(x, from, to).permute(0, 2, 3, 1));
             Nd4j.exec(DynamicCustomOp.builder("lrn")
                     .addInputs(in).addOutputs(result)
@@ -127,8 +126,8 @@ public final class ChannelLrnHelper implements LocalResponseNormalizationHelper 
             INDArray ac = images(a, from, to);
             INDArray ec = images(epsilon, from, to);
             INDArray oc = images(epsOut, from, to);
-            INDArray buf = firstImages(scratch1, to - from);
-            INDArray s = windowSum(buf.assign(ac).muli(ac), halfWidth, firstImages(scratch2, to - from))
+            INDArray buf = images(scratch1, 0, to - from);
+            INDArray s = windowSum(buf.assign(ac).muli(ac), halfWidth, images(scratch2, 0, to - from))
                     .muli(alpha).addi(k);                                              // s
             Nd4j.exec(new Pow(s, buf, -beta));                                         // buf = s^-beta
             INDArray t = s.rdivi(buf).muli(ec).muli(ac);                               // e a s^(-beta-1), in s
@@ -136,15 +135,6 @@ public final class ChannelLrnHelper implements LocalResponseNormalizationHelper 
             oc.addi(buf.muli(ec));                                                     // + e s^-beta
         }
         return new Pair<>(new DefaultGradient(), epsOut);
-    }
-
-    /** Images [from, to) of an NCHW (or NHWC) array: a contiguous view of a c-order array. */
-    private static INDArray images(INDArray x, long from, long to) {
-        return x.get(interval(from, to), all(), all(), all());
-    }
-
-    private static INDArray firstImages(INDArray scratch, long count) {
-        return count == scratch.size(0) ? scratch : images(scratch, 0, count);
     }
 
     /**
@@ -166,7 +156,7 @@ public final class ChannelLrnHelper implements LocalResponseNormalizationHelper 
     private INDArray bands(long n, long channels, int h, DataType dt) {
         INDArray cached = bandCache;
         if (cached != null && cached.size(0) >= n && cached.size(1) == channels && cached.dataType() == dt && bandHalfWidth == h) {
-            return firstImagesOf3d(cached, n);
+            return images(cached, 0, n);
         }
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             INDArray band = Nd4j.zeros(dt, channels, channels);
@@ -177,10 +167,6 @@ public final class ChannelLrnHelper implements LocalResponseNormalizationHelper 
             bandHalfWidth = h;
             return bandCache;
         }
-    }
-
-    private static INDArray firstImagesOf3d(INDArray x, long count) {
-        return count == x.size(0) ? x : x.get(interval(0, count), all(), all());
     }
 
     @Override

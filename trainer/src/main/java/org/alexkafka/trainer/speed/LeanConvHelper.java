@@ -24,8 +24,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Map;
 
-import static org.nd4j.linalg.indexing.NDArrayIndex.all;
-import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
+import static org.alexkafka.trainer.speed.BatchChunks.images;
 
 /**
  * Wraps a convolution layer's native helper to spare DL4J's backward pass a second forward
@@ -133,8 +132,7 @@ public final class LeanConvHelper implements ConvolutionHelper {
     /** Images per backward chunk: the larger of an image's input and output gradient fits the budget. */
     long chunkSize(INDArray input, INDArray delta) {
         long batch = input.size(0);
-        long perImage = Math.max(input.length(), delta.length()) / batch;
-        return Math.max(1, Math.min(batch, maxChunkElements / perImage));
+        return BatchChunks.imagesPerChunk(batch, Math.max(input.length(), delta.length()) / batch, maxChunkElements);
     }
 
     /**
@@ -174,10 +172,6 @@ public final class LeanConvHelper implements ConvolutionHelper {
         gradient.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGradView);
         gradient.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGradView);
         return new Pair<>(gradient, gradAtInput);
-    }
-
-    private static INDArray images(INDArray x, long from, long to) {
-        return from == 0 && to == x.size(0) ? x : x.get(interval(from, to), all(), all(), all());
     }
 
     @Override

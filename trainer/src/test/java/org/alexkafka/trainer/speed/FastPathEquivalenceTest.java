@@ -16,6 +16,7 @@ import org.deeplearning4j.nn.conf.layers.LocalResponseNormalization;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.AbstractLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInitDistribution;
 import org.junit.jupiter.api.BeforeAll;
@@ -265,7 +266,7 @@ class FastPathEquivalenceTest {
         for (Layer layer : fast.getLayers()) {
             if (layer.getHelper() instanceof LeanConvHelper conv) {
                 // conv1's input is 3 x 67 x 67 = 13467 per image: chunks of 3 and 1 images; later layers in one piece
-                LayerHelpers.replaceHelper(layer, new LeanConvHelper(conv.delegate(), (org.deeplearning4j.nn.layers.AbstractLayer<?>) layer, 45_000));
+                LayerHelpers.replaceHelper(layer, new LeanConvHelper(conv.delegate(), (AbstractLayer<?>) layer, 45_000));
                 chunked++;
             } else if (layer.getHelper() instanceof ChannelLrnHelper) {
                 // LRN1 8 x 15 x 15 = 1800 per image, LRN2 16 x 7 x 7 = 784: chunks of 1 image, and of 3 and 1
