@@ -47,7 +47,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** The augment app on the real embedded broker, with real photos from shared/data. */
+/** The augment app on the real embedded broker, with real photos from testdata. */
 class AugmentServiceIT {
 
   @TempDir

@@ -18,7 +18,7 @@ import org.alexkafka.schemas.config.KafkaConnection;
 import org.alexkafka.schemas.topics.Topics;
 import org.junit.jupiter.api.Test;
 
-/** The real photos of shared/data through the real embedded broker, and a restart. */
+/** The real photos of testdata through the real embedded broker, and a restart. */
 class IngestServiceIT {
 
   private static final int SIZE = 64;

@@ -3,7 +3,7 @@ package org.alexkafka.ingest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The shared, read-only real image data: {@code shared/data} beside the repository. */
+/** The real image data of the project: {@code testdata/} of the repository. */
 public final class TestData {
 
   private TestData() {}
@@ -11,12 +11,12 @@ public final class TestData {
   public static Path root() {
     Path dir = Path.of("").toAbsolutePath();
     for (Path p = dir; p != null; p = p.getParent()) {
-      Path candidate = p.resolve("shared").resolve("data");
+      Path candidate = p.resolve("testdata");
       if (Files.isDirectory(candidate.resolve("hard"))) {
         return candidate;
       }
     }
-    throw new IllegalStateException("no shared/data folder above " + dir);
+    throw new IllegalStateException("no testdata folder above " + dir);
   }
 
   public static Path hard(String name) {

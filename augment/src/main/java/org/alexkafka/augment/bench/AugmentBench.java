@@ -61,7 +61,7 @@ public class AugmentBench implements Callable<Integer> {
   @Option(names = "--rounds", defaultValue = "${env:BENCH_ROUNDS:-3}", description = "Alternating rounds (default ${DEFAULT-VALUE}).")
   int rounds;
 
-  @Option(names = "--data", description = "Folder of class folders of JPEGs (default: shared/data/imagenette-mini/train).")
+  @Option(names = "--data", description = "Folder of class folders of JPEGs (default: testdata/imagenette-mini/train).")
   Path data;
 
   @Option(names = "--guarantees", split = ",", defaultValue = "at_least_once,exactly_once_v2",

@@ -28,16 +28,16 @@ public final class PhotoImages {
 
   private PhotoImages() {}
 
-  /** {@code shared/data} beside the repository: walks up from the working directory. */
+  /** {@code testdata/} of the repository: walks up from the working directory. */
   public static Path findSharedData() {
     Path dir = Path.of("").toAbsolutePath();
     for (Path p = dir; p != null; p = p.getParent()) {
-      Path candidate = p.resolve("shared").resolve("data");
+      Path candidate = p.resolve("testdata");
       if (Files.isDirectory(candidate)) {
         return candidate;
       }
     }
-    throw new IllegalStateException("no shared/data folder above " + dir);
+    throw new IllegalStateException("no testdata folder above " + dir);
   }
 
   /** A photo as one labelled image: its class is the name of the folder it lies in. */

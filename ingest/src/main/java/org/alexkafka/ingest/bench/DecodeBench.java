@@ -48,7 +48,7 @@ import picocli.CommandLine.Option;
 public final class DecodeBench implements Callable<Integer> {
 
   @Option(names = "--data", defaultValue = "${env:BENCH_DATA:-}",
-      description = "Folder of photos (default: shared/data/imagenet-val-100 beside the repository).")
+      description = "Folder of photos (default: testdata/imagenet-val-100 beside the repository).")
   String data;
 
   @Option(names = "--size", defaultValue = "256", description = "Output side (default ${DEFAULT-VALUE}).")
@@ -81,7 +81,7 @@ public final class DecodeBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Path dir = data == null || data.isBlank() ? findUp("shared/data/imagenet-val-100") : Path.of(data);
+    Path dir = data == null || data.isBlank() ? findUp("testdata/imagenet-val-100") : Path.of(data);
     Path peerScript = script == null || script.isBlank() ? findUp("bench/pillow_decode.py") : Path.of(script);
     int cores = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
     List<Path> files;

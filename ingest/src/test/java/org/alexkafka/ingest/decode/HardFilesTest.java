@@ -14,7 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Every file of shared/data/hard/manifest.tsv behaves as the manifest says. */
+/** Every file of testdata/hard/manifest.tsv behaves as the manifest says. */
 class HardFilesTest {
 
   private static final int SIZE = 64;

@@ -12,25 +12,25 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The one-JVM pipeline end to end on real photos (../shared/data/imagenette-mini: 10 classes,
+ * The one-JVM pipeline end to end on real photos (testdata/imagenette-mini: 10 classes,
  * 60 train + 20 val each), small profile, through the embedded broker.
  */
 class PipelineRunIT {
 
-  private static Path sharedData() {
+  private static Path projectData() {
     Path dir = Path.of("").toAbsolutePath();
-    while (dir != null && !Files.isDirectory(dir.resolve("shared/data"))) {
+    while (dir != null && !Files.isDirectory(dir.resolve("testdata"))) {
       dir = dir.getParent();
     }
     if (dir == null) {
-      throw new IllegalStateException("../shared/data not found above " + Path.of("").toAbsolutePath());
+      throw new IllegalStateException("testdata not found above " + Path.of("").toAbsolutePath());
     }
-    return dir.resolve("shared/data");
+    return dir.resolve("testdata");
   }
 
   @Test
   void imagenetteMiniFromFilesToAnEvaluatedCheckpointAndAReport(@TempDir Path work) throws Exception {
-    Path images = sharedData().resolve("imagenette-mini");
+    Path images = projectData().resolve("imagenette-mini");
     long files;
     try (Stream<Path> all = Files.walk(images)) {
       files = all.filter(Files::isRegularFile).count();

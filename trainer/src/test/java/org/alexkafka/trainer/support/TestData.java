@@ -28,7 +28,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * Test data: small images from ../shared/data/imagenette-mini turned into Sample records the way
+ * Test data: small images from testdata/imagenette-mini turned into Sample records the way
  * the augment service would (resize, crop, mirror, lighting), plus a Stats record; and tiny
  * synthetic samples for tests that need no real pixels.
  */
@@ -37,16 +37,16 @@ public final class TestData {
   private TestData() {
   }
 
-  public static Path sharedData() {
+  public static Path projectData() {
     Path dir = Path.of("").toAbsolutePath();
     while (dir != null) {
-      Path candidate = dir.resolve("shared").resolve("data");
+      Path candidate = dir.resolve("testdata");
       if (Files.isDirectory(candidate.resolve("imagenette-mini"))) {
         return candidate;
       }
       dir = dir.getParent();
     }
-    throw new IllegalStateException("no shared/data/imagenette-mini above " + Path.of("").toAbsolutePath());
+    throw new IllegalStateException("no testdata/imagenette-mini above " + Path.of("").toAbsolutePath());
   }
 
   /** One decoded image, resized to size x size, interleaved RGB. */
@@ -55,7 +55,7 @@ public final class TestData {
 
   /** The first {@code perClass} images of each of the first {@code classes} classes of a split. */
   public static List<SmallImage> imagenette(String split, int classes, int perClass, int size) throws IOException {
-    Path root = sharedData().resolve("imagenette-mini").resolve(split);
+    Path root = projectData().resolve("imagenette-mini").resolve(split);
     List<Path> classDirs;
     try (Stream<Path> s = Files.list(root)) {
       classDirs = s.filter(Files::isDirectory).sorted().limit(classes).toList();
