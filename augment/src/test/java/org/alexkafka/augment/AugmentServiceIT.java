@@ -30,6 +30,7 @@ import org.alexkafka.schemas.Stats;
 import org.alexkafka.schemas.config.KafkaConnection;
 import org.alexkafka.schemas.serde.AvroSerde;
 import org.alexkafka.schemas.serde.RecordSerdes;
+import org.alexkafka.schemas.topics.SamplePartitioning;
 import org.alexkafka.schemas.topics.Topics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
@@ -111,6 +112,11 @@ class AugmentServiceIT {
         assertThat(r.value().getPixels().remaining()).isEqualTo(crop * crop * 3);
         assertThat(r.value().getCropX()).isBetween(0, size - crop - 1);
       });
+      // The variants of one image sit in distinct partitions: variant v in (hash(id) + v) mod P.
+      assertThat(samples).allSatisfy(r -> assertThat(r.partition())
+          .isEqualTo(SamplePartitioning.partitionOf(r.value().getImageId(), r.value().getVariant(), 8)));
+      assertThat(samples.stream().collect(Collectors.groupingBy(r -> r.value().getImageId(),
+          Collectors.mapping(ConsumerRecord::partition, Collectors.toSet()))).values()).allSatisfy(ps -> assertThat(ps).hasSize(k));
       // One class spreads over several partitions of samples.train.
       assertThat(samples.stream().filter(r -> r.value().getLabel().equals("n01440764")).map(ConsumerRecord::partition)
           .distinct().count()).isGreaterThan(1);

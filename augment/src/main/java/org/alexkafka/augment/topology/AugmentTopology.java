@@ -19,7 +19,7 @@ import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * images ─▶ augment (decode, check, label, count, crop) ─┬▶ samples.train (key imageId#variant)
+ * images ─▶ augment (decode, check, label, count, crop) ─┬▶ samples.train (key imageId#variant; variant v in partition hash(id)+v mod P)
  *                                                        ├▶ samples.val   (key imageId, 10 views)
  *                                                        ├▶ images.rejected
  *                                                        └▶ partial sums ─▶ (1 partition) merge ─▶ stats
@@ -59,7 +59,7 @@ public final class AugmentTopology {
 
     out.filterNot((k, v) -> v.isPartial(), Named.as("records"))
         .to((k, v, ctx) -> v.topic(), Produced.with(Serdes.String(), RoutedSerializer.serde())
-            .withName("outputs"));
+            .withStreamPartitioner(new SpreadVariantsPartitioner(topics.samplesTrain())).withName("outputs"));
 
     out.filter((k, v) -> v.isPartial(), Named.as("partials"))
         .mapValues(v -> (Stats) v.value(), Named.as("partial-stats"))

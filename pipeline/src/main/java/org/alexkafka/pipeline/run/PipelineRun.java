@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.BiConsumer;
 import org.alexkafka.augment.AugmentConfig;
 import org.alexkafka.augment.AugmentService;
 import org.alexkafka.broker.EmbeddedKafkaBroker;
@@ -18,6 +19,8 @@ import org.alexkafka.schemas.config.KafkaConnection;
 import org.alexkafka.schemas.topics.Topics;
 import org.alexkafka.trainer.report.TrainingReport;
 import org.alexkafka.trainer.train.Trainer;
+import org.alexkafka.trainer.data.ShuffledEpoch;
+import org.alexkafka.trainer.train.LearningRateSchedule;
 import org.alexkafka.trainer.train.TrainerConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
@@ -65,6 +68,7 @@ public final class PipelineRun {
   private volatile Trainer trainer;
   private volatile KafkaConnection kafka;
   private volatile boolean stopRequested;
+  private volatile BiConsumer<KafkaConnection, TrainerConfig> beforeTraining = (k, c) -> { };
 
   public PipelineRun(RunConfig cfg, MeterRegistry registry) {
     this.cfg = cfg;
@@ -100,7 +104,9 @@ public final class PipelineRun {
         step("augmenting: waiting for the Kafka Streams app to catch up");
         awaitAugmented(probe, kafka);
 
-        Trainer trainer = new Trainer(trainerConfig(classes), kafka, registry);
+        TrainerConfig trainerConfig = trainerConfig(classes);
+        beforeTraining.accept(kafka, trainerConfig);
+        Trainer trainer = new Trainer(trainerConfig, kafka, registry);
         this.trainer = trainer;
         if (stopRequested) {
           trainer.stop();
@@ -144,6 +150,16 @@ public final class PipelineRun {
     }
   }
 
+  /**
+   * Called once, when ingest and augment are done and the topics hold every sample, just before the
+   * trainer starts, with the broker and the trainer's configuration (the learning bench exports the
+   * samples the trainer will read here). Runs on the run's thread: the training time starts after it.
+   */
+  public PipelineRun beforeTraining(BiConsumer<KafkaConnection, TrainerConfig> hook) {
+    this.beforeTraining = hook;
+    return this;
+  }
+
   /** The embedded broker of a run under way (null before it starts). */
   public KafkaConnection kafka() {
     return kafka;
@@ -178,8 +194,11 @@ public final class PipelineRun {
 
   private TrainerConfig trainerConfig(int classes) {
     Path work = cfg.workDir();
-    return new TrainerConfig("small", classes, cfg.cropSize(), 1, cfg.batchSize(), cfg.watch() ? 0 : 1000, false, cfg.watch(),
-        work.resolve("checkpoints").toString(), 200, 2, 2048, 0.01, "plateau", 3, List.of(), cfg.devices(), cfg.seed(),
+    return new TrainerConfig("small", classes, cfg.cropSize(), 1, cfg.batchSize(),
+        cfg.watch() ? 0 : cfg.epochs() > 0 ? cfg.epochs() : RunConfig.DEFAULT_EPOCHS, false, cfg.watch(),
+        work.resolve("checkpoints").toString(), 200, 2, 2048, ShuffledEpoch.DEFAULT_BLOCK,
+        new LearningRateSchedule.Settings("plateau", 0.01, 3, LearningRateSchedule.Settings.DEFAULT_THRESHOLD,
+            LearningRateSchedule.Settings.DEFAULT_MAX_REDUCTIONS, List.of()), cfg.devices(), cfg.seed(),
         work.resolve("train").toString(), 10, true, 0, cfg.watch() ? 0 : cfg.trainTime().toSeconds(), 120);
   }
 

@@ -16,9 +16,17 @@ import java.time.Duration;
  * @param devices data-parallel workers
  * @param watch keep watching {@code images} and training as new images arrive, until stopped
  * @param seed seed of the demo set, the augmentation and the training
+ * @param epochs most epochs to train; 0 = the run's default ({@link #DEFAULT_EPOCHS}: in practice the time limit ends it)
  */
 public record RunConfig(Path images, Path workDir, int imageSize, int cropSize, int variants, Duration trainTime,
-                        int batchSize, int devices, boolean watch, long seed) {
+                        int batchSize, int devices, boolean watch, long seed, int epochs) {
+
+  public static final int DEFAULT_EPOCHS = 1000;
+
+  public RunConfig(Path images, Path workDir, int imageSize, int cropSize, int variants, Duration trainTime,
+                   int batchSize, int devices, boolean watch, long seed) {
+    this(images, workDir, imageSize, cropSize, variants, trainTime, batchSize, devices, watch, seed, 0);
+  }
 
   public RunConfig {
     if (cropSize > imageSize) {
@@ -26,6 +34,9 @@ public record RunConfig(Path images, Path workDir, int imageSize, int cropSize, 
     }
     if (watch && images == null) {
       throw new IllegalArgumentException("--watch needs --images: a folder to watch");
+    }
+    if (epochs < 0) {
+      throw new IllegalArgumentException("epochs must be >= 0 (0 = default), got " + epochs);
     }
   }
 }

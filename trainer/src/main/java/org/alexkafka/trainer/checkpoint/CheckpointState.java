@@ -2,6 +2,7 @@ package org.alexkafka.trainer.checkpoint;
 
 import org.alexkafka.trainer.data.Cursor;
 import org.alexkafka.trainer.train.LearningRateSchedule;
+import org.alexkafka.trainer.train.RunEnd;
 import org.alexkafka.trainer.train.TrainerConfig;
 
 /**
@@ -9,13 +10,14 @@ import org.alexkafka.trainer.train.TrainerConfig;
  * epoch, learning rate and its schedule, the topic cursor with the shuffle buffer's contents), the
  * configuration and the seed. The network's parameters and updater state are in model.zip.
  *
- * @param cursor position in samples.train AFTER the last trained batch: offsets below
- *     {@code nextOffsets} have been trained except the ones listed in {@code cursor.buffered()},
- *     which a resumed run re-reads
+ * @param cursor position in the epoch's shuffled order AFTER the last trained batch
+ * @param ended why the run ended when this checkpoint was its last (null: it has not ended); a
+ *     run that {@link RunEnd#finished() finished} is not trained further when restarted
  */
 public record CheckpointState(int formatVersion, long iteration, int epoch, long samplesTrained, double learningRate,
                               LearningRateSchedule.State schedule, Cursor cursor, TrainerConfig config, long seed,
-                              String savedAt) {
+                              String savedAt, RunEnd ended) {
 
-  public static final int FORMAT_VERSION = 1;
+  /** 2: the cursor of the global block shuffle, the schedule's settings, the end of the run. */
+  public static final int FORMAT_VERSION = 2;
 }

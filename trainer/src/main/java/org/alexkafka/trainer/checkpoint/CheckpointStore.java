@@ -99,11 +99,13 @@ public final class CheckpointStore {
           .orElseThrow(() -> new IllegalArgumentException("no checkpoint in " + dirOrRoot));
     }
     try {
-      CheckpointState state = JSON.readValue(dir.resolve("state.json").toFile(), CheckpointState.class);
-      if (state.formatVersion() != CheckpointState.FORMAT_VERSION) {
-        throw new IllegalArgumentException("checkpoint " + dir + " has format " + state.formatVersion()
-            + ", this trainer reads " + CheckpointState.FORMAT_VERSION);
+      var tree = JSON.readTree(dir.resolve("state.json").toFile());
+      int format = tree.path("formatVersion").asInt(-1);
+      if (format != CheckpointState.FORMAT_VERSION) { // checked first: older formats have other fields
+        throw new IllegalArgumentException("checkpoint " + dir + " has format " + format + ", this trainer reads "
+            + CheckpointState.FORMAT_VERSION + "; train with --from-beginning or another checkpoint directory");
       }
+      CheckpointState state = JSON.treeToValue(tree, CheckpointState.class);
       LayerHelpers.beforeBuildingNetworks();
       ComputationGraph net = ModelSerializer.restoreComputationGraph(dir.resolve("model.zip").toFile(), true);
       LayerHelpers.enable(net); // helpers are per layer instance: a restored network needs them again

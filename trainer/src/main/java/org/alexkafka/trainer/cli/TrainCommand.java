@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.alexkafka.schemas.config.KafkaOptions;
+import org.alexkafka.trainer.data.ShuffledEpoch;
+import org.alexkafka.trainer.train.LearningRateSchedule;
 import org.alexkafka.trainer.train.Trainer;
 import org.alexkafka.trainer.train.TrainerConfig;
 import picocli.CommandLine.Command;
@@ -60,8 +62,13 @@ public class TrainCommand implements Callable<Integer> {
   int keepCheckpoints;
 
   @Option(names = "--shuffle-buffer", defaultValue = "${env:SHUFFLE_BUFFER:-1024}",
-      description = "Samples in the shuffle buffer (env SHUFFLE_BUFFER).")
+      description = "Samples in the shuffle buffer (env SHUFFLE_BUFFER); about 150 KB each at 224 crops.")
   int shuffleBuffer;
+
+  @Option(names = "--shuffle-block", defaultValue = "${env:SHUFFLE_BLOCK:-" + ShuffledEpoch.DEFAULT_BLOCK + "}",
+      description = "Consecutive offsets of a partition read as one block; each epoch visits the blocks of all partitions "
+          + "in a fresh random order (env SHUFFLE_BLOCK).")
+  int shuffleBlock;
 
   @Option(names = "--lr", defaultValue = "${env:LEARNING_RATE:-0.01}", description = "Initial learning rate (env LEARNING_RATE).")
   double learningRate;
@@ -70,8 +77,18 @@ public class TrainCommand implements Callable<Integer> {
       description = "plateau (divide by 10 after --patience evaluations without improvement) or steps (env LR_SCHEDULE).")
   String lrSchedule;
 
-  @Option(names = "--patience", defaultValue = "${env:LR_PATIENCE:-2}", description = "Env LR_PATIENCE.")
+  @Option(names = "--patience", defaultValue = "${env:LR_PATIENCE:-2}",
+      description = "Evaluations without improvement before the plateau rule divides the learning rate (env LR_PATIENCE).")
   int patience;
+
+  @Option(names = "--lr-threshold", defaultValue = "${env:LR_THRESHOLD:-0.01}",
+      description = "Relative improvement of the validation error that counts as one, e.g. 0.01 = 1% (env LR_THRESHOLD).")
+  double lrThreshold;
+
+  @Option(names = "--max-reductions", defaultValue = "${env:LR_MAX_REDUCTIONS:-3}",
+      description = "Divisions by 10 before the plateau rule ends the run at the next plateau; the paper's 3 "
+          + "(env LR_MAX_REDUCTIONS). A run whose validation error reaches 0 ends as converged.")
+  int maxReductions;
 
   @Option(names = "--lr-steps", defaultValue = "${env:LR_STEPS:-}",
       description = "Epochs after which the steps schedule divides by 10, e.g. 30,60,80 (env LR_STEPS).")
@@ -115,8 +132,9 @@ public class TrainCommand implements Callable<Integer> {
 
   public TrainerConfig config() {
     return new TrainerConfig(profile, classes, inputSize, towers, batch, epochs, fromBeginning, follow, checkpointDir,
-        checkpointEvery, keepCheckpoints, shuffleBuffer, learningRate, lrSchedule, patience,
-        parseSteps(lrSteps), devices, seed, runDir, logEvery, evalEachEpoch, maxIterations, maxSeconds,
+        checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock,
+        new LearningRateSchedule.Settings(lrSchedule, learningRate, patience, lrThreshold, maxReductions, parseSteps(lrSteps)),
+        devices, seed, runDir, logEvery, evalEachEpoch, maxIterations, maxSeconds,
         statsTimeout);
   }
 
@@ -146,8 +164,8 @@ public class TrainCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       Trainer.Result r = trainer.run();
-      System.out.printf("trained to epoch %d, iteration %d (%d samples), lr %s, checkpoint %s%n", r.epoch(), r.iteration(),
-          r.samplesTrained(), r.learningRate(), r.lastCheckpoint());
+      System.out.printf("trained to epoch %d, iteration %d (%d samples), lr %s, checkpoint %s%nended: %s%n", r.epoch(),
+          r.iteration(), r.samplesTrained(), r.learningRate(), r.lastCheckpoint(), r.ended().description());
       if (r.lastEval() != null) {
         System.out.println(r.lastEval().summary());
       }

@@ -3,7 +3,6 @@ package org.alexkafka.trainer.data;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads one epoch of a samples topic: every partition from its start to the end offset taken when
+ * Reads a samples topic in topic order (the evaluator's pass over samples.val): every partition from its start to the end offset taken when
  * the epoch began, partitions taken in a fixed round-robin order (so the order does not depend on
  * fetch timing and a resumed run reads the same sequence). Positions are tracked here, not by
  * consumer-group commits: the checkpoint is the source of truth.
@@ -172,45 +171,6 @@ public final class EpochReader implements AutoCloseable {
     queues.forEach((p, q) -> (q.size() > PAUSE_ABOVE ? pause : resume).add(tp(p)));
     consumer.pause(pause);
     consumer.resume(resume);
-  }
-
-  /**
-   * Re-reads the given records (e.g. the shuffle buffer of a checkpoint), in the given order, then
-   * leaves the reader where it was told to be by the last {@link #seek}. Call before reading on.
-   */
-  public List<TrainSample> fetch(Collection<SampleRef> refs) {
-    Map<Integer, List<SampleRef>> byPartition = new TreeMap<>();
-    refs.forEach(r -> byPartition.computeIfAbsent(r.partition(), k -> new ArrayList<>()).add(r));
-    Map<SampleRef, Sample> found = new HashMap<>();
-    for (var e : byPartition.entrySet()) {
-      int p = e.getKey();
-      long from = e.getValue().stream().mapToLong(SampleRef::offset).min().orElseThrow();
-      long to = e.getValue().stream().mapToLong(SampleRef::offset).max().orElseThrow();
-      var wanted = new java.util.HashSet<>(e.getValue());
-      consumer.pause(consumer.assignment());
-      consumer.resume(List.of(tp(p)));
-      consumer.seek(tp(p), from);
-      long deadline = System.currentTimeMillis() + 60_000;
-      while (consumer.position(tp(p)) <= to && System.currentTimeMillis() < deadline) {
-        for (ConsumerRecord<String, Sample> rec : consumer.poll(POLL)) {
-          SampleRef ref = new SampleRef(rec.partition(), rec.offset());
-          if (wanted.contains(ref)) {
-            found.put(ref, rec.value());
-          }
-        }
-      }
-    }
-    List<TrainSample> out = new ArrayList<>();
-    for (SampleRef r : refs) {
-      Sample s = found.get(r);
-      if (s == null) {
-        throw new IllegalStateException("could not re-read " + topic + "-" + r.partition() + " offset " + r.offset()
-            + " (deleted by retention?)");
-      }
-      out.add(new TrainSample(r, s));
-    }
-    seek(next, end, nextPartitionIndex);
-    return out;
   }
 
   @Override

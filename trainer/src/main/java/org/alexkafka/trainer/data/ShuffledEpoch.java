@@ -1,81 +1,127 @@
 package org.alexkafka.trainer.data;
 
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import org.apache.kafka.common.errors.InterruptException;
 
 /**
- * A shuffle buffer in front of an {@link EpochReader}: it holds up to {@code capacity} samples and
- * hands out a uniformly chosen one, refilling from the topic, so a topic written class by class
- * still gives mixed batches. The buffer drains at the end of an epoch: epochs do not mix.
- * {@link #cursor()} captures the exact state (including which samples sit in the buffer) so that
- * a run resumed from a checkpoint re-reads them and continues with the same order.
+ * The samples of one epoch in a fresh global order: an {@link EpochPlan} drawn from (seed, epoch)
+ * over the end offsets taken when the epoch starts, read by a {@link BlockReader} on a loader
+ * thread that keeps {@code prefetch} samples ready while the trainer works on the current batch.
+ * Epochs do not mix; samples published during an epoch join the next one.
+ *
+ * <p>{@link #cursor()} is exact: the plan is pure, so a resumed run recomputes it, skips what was
+ * handed out, re-reads what sat in the shuffle buffer and continues with the same order.
+ *
+ * <p>Memory: the shuffle buffer and the prefetch queue hold decoded samples, about
+ * {@code crop² × 3} bytes each: 147 KB at 224 crops, so the default 1,024-slot buffer plus a
+ * 256-sample queue hold about 190 MB (15 MB at 64 crops); a block fetch adds at most
+ * max.partition.fetch.bytes.
  */
-public final class ShuffledEpoch {
+public final class ShuffledEpoch implements AutoCloseable {
 
-  private final EpochReader reader;
-  private final int capacity;
-  private final List<TrainSample> buffer;
-  private SplitMix64 rng;
-  private int epoch;
-  private boolean readerDone;
+  /**
+   * Offsets a block. Small enough that the default buffer mixes 64 blocks (a class-mix within
+   * 1.4× a uniform permutation's on a topic written class by class), large enough that a block is
+   * one fetch of 2.4 MB at 224 crops.
+   */
+  public static final int DEFAULT_BLOCK = 16;
 
-  public ShuffledEpoch(EpochReader reader, int capacity) {
-    if (capacity < 1) {
-      throw new IllegalArgumentException("shuffle buffer needs room for at least one sample");
-    }
-    this.reader = reader;
-    this.capacity = capacity;
-    this.buffer = new ArrayList<>(Math.min(capacity, 1 << 16));
+  private record Item(long position, TrainSample sample, RuntimeException failure) {
   }
 
-  /** Starts epoch {@code epoch} at offset 0, up to the end offsets now. Returns how many offsets it spans. */
+  private static final Item END = new Item(-1, null, null);
+
+  private final BlockReader reader;
+  private final int blockSize;
+  private final int bufferSize;
+  private final int prefetch;
+
+  private int epoch;
+  private long seed;
+  private Map<Integer, Long> ends = new TreeMap<>();
+  private int epochBlockSize;
+  private int epochBufferSize;
+  private long position;
+  private boolean over;
+  private Thread loader;
+  private BlockingQueue<Item> queue;
+
+  public ShuffledEpoch(BlockReader reader, int blockSize, int bufferSize, int prefetch) {
+    if (blockSize < 1 || bufferSize < 1 || prefetch < 1) {
+      throw new IllegalArgumentException("block, shuffle buffer and prefetch need at least 1 sample");
+    }
+    this.reader = reader;
+    this.blockSize = blockSize;
+    this.bufferSize = bufferSize;
+    this.prefetch = prefetch;
+  }
+
+  /** Starts epoch {@code epoch} at its beginning, up to the end offsets now. Returns how many offsets it spans. */
   public long startEpoch(int epoch, long seed) {
-    Map<Integer, Long> ends = reader.endOffsetsNow();
-    reader.seek(Map.of(), ends, 0);
-    this.epoch = epoch;
-    this.rng = new SplitMix64(seed * 0x9E3779B97F4A7C15L + epoch);
-    this.buffer.clear();
-    this.readerDone = false;
+    stopLoader();
+    this.ends = new TreeMap<>(reader.endOffsetsNow());
+    begin(epoch, seed, blockSize, bufferSize, 0);
     return ends.values().stream().mapToLong(Long::longValue).sum();
   }
 
-  /** Continues exactly where {@code cursor} was taken. */
-  public void restore(Cursor cursor) {
-    reader.seek(cursor.nextOffsets(), cursor.endOffsets(), cursor.nextPartitionIndex());
-    this.epoch = cursor.epoch();
-    this.rng = new SplitMix64(cursor.rngState());
-    this.buffer.clear();
-    this.buffer.addAll(reader.fetch(cursor.buffered()));
-    this.readerDone = false;
+  /** Continues exactly where {@code cursor} was taken ({@code seed}: the run's). */
+  public void restore(Cursor cursor, long seed) {
+    stopLoader();
+    this.ends = new TreeMap<>(cursor.endOffsets());
+    begin(cursor.epoch(), seed, cursor.blockSize(), cursor.bufferSize(), cursor.position());
+  }
+
+  private void begin(int epoch, long seed, int block, int buffer, long position) {
+    this.epoch = epoch;
+    this.seed = seed;
+    this.epochBlockSize = block;
+    this.epochBufferSize = buffer;
+    this.position = position;
+    this.over = false;
   }
 
   public int epoch() {
     return epoch;
   }
 
-  public int buffered() {
-    return buffer.size();
+  /** Samples the trainer's check rejected, or that could not be decoded, so far. */
+  public long rejected() {
+    return reader.rejected();
   }
 
   /** The next sample of this epoch, or null when the epoch is over. */
   public TrainSample next() {
-    while (!readerDone && buffer.size() < capacity) {
-      TrainSample s = reader.next();
-      if (s == null) {
-        readerDone = true;
-      } else {
-        buffer.add(s);
-      }
-    }
-    if (buffer.isEmpty()) {
+    if (over) {
       return null;
     }
-    int i = rng.nextInt(buffer.size());
-    TrainSample out = buffer.get(i);
-    buffer.set(i, buffer.get(buffer.size() - 1));
-    buffer.remove(buffer.size() - 1);
-    return out;
+    if (loader == null) {
+      startLoader();
+    }
+    Item item;
+    try {
+      item = queue.take();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for samples", e);
+    }
+    if (item.failure() != null) {
+      over = true;
+      throw new IllegalStateException("reading " + reader.topic() + " failed: " + item.failure().getMessage(), item.failure());
+    }
+    if (item == END) {
+      over = true;
+      stopLoader();
+      return null;
+    }
+    position = item.position();
+    return item.sample();
   }
 
   /** Up to {@code n} samples; fewer only at the end of the epoch. */
@@ -91,8 +137,74 @@ public final class ShuffledEpoch {
     return out;
   }
 
+  /** Where this epoch stands after the last sample handed out. */
   public Cursor cursor() {
-    return new Cursor(epoch, reader.endOffsets(), reader.nextOffsets(), reader.nextPartitionIndex(),
-        buffer.stream().map(TrainSample::ref).toList(), rng.state());
+    return new Cursor(epoch, ends, position, epochBlockSize, epochBufferSize);
+  }
+
+  @Override
+  public void close() {
+    stopLoader();
+  }
+
+  private void startLoader() {
+    EpochPlan plan = EpochPlan.of(seed, epoch, ends, epochBlockSize, epochBufferSize);
+    long from = position;
+    queue = new ArrayBlockingQueue<>(prefetch);
+    BlockingQueue<Item> out = queue;
+    loader = new Thread(() -> load(plan, from, out), "epoch-" + epoch + "-loader");
+    loader.setDaemon(true);
+    loader.start();
+  }
+
+  private void load(EpochPlan plan, long from, BlockingQueue<Item> out) {
+    try {
+      Map<SampleRef, TrainSample> staged = new HashMap<>();
+      plan.skip(from);
+      plan.buffered().stream() // a resumed epoch: re-read what sat in the buffer, in topic order
+          .sorted(Comparator.comparingInt(SampleRef::partition).thenComparingLong(SampleRef::offset))
+          .forEach(ref -> stage(staged, ref));
+      SampleRef ref;
+      while ((ref = plan.next(r -> stage(staged, r))) != null) {
+        TrainSample s = staged.remove(ref); // absent: the offset holds no usable sample
+        if (s != null) {
+          out.put(new Item(plan.position(), s, null));
+        }
+      }
+      out.put(END);
+    } catch (InterruptedException | InterruptException e) {
+      // stopped: a new epoch starts or the trainer closes
+    } catch (RuntimeException e) {
+      try {
+        out.put(new Item(-1, null, e));
+      } catch (InterruptedException stopped) {
+        // nobody waits for it any more
+      }
+    }
+  }
+
+  private void stage(Map<SampleRef, TrainSample> staged, SampleRef ref) {
+    if (Thread.currentThread().isInterrupted()) {
+      throw new InterruptException("loader stopped");
+    }
+    TrainSample s = reader.read(ref);
+    if (s != null) {
+      staged.put(ref, s);
+    }
+  }
+
+  private void stopLoader() {
+    if (loader == null) {
+      return;
+    }
+    loader.interrupt();
+    try {
+      loader.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    loader = null;
+    queue = null;
+    reader.forgetPosition(); // the stopped loader may have left a read half done
   }
 }

@@ -51,6 +51,7 @@ public final class Evaluator {
   public EvalResult evaluate(ComputationGraph net, BiConsumer<Sample, float[]> centreViews) {
     Map<String, Object> props = kafka.clientProperties();
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
     Scores scores = new Scores(assembler.classes(), centreViews);
     try (EpochReader reader = new EpochReader(new KafkaConsumer<>(props, new StringDeserializer(), RecordSerdes.sample()),

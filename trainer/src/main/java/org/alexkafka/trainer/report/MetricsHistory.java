@@ -17,15 +17,18 @@ public final class MetricsHistory {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The series of one run. */
-  public record Series(List<TrainPoint> training, List<EvalPoint> evaluations) {}
+  public record Series(List<TrainPoint> training, List<EvalPoint> evaluations, List<RateChange> rateChanges,
+                       RunEndPoint end) {}
 
   private MetricsHistory() {}
 
   public static Series read(Path metricsFile) throws IOException {
     List<TrainPoint> training = new ArrayList<>();
     List<EvalPoint> evaluations = new ArrayList<>();
+    List<RateChange> changes = new ArrayList<>();
+    RunEndPoint end = null;
     if (!Files.exists(metricsFile)) {
-      return new Series(training, evaluations);
+      return new Series(training, evaluations, changes, null);
     }
     for (String line : Files.readAllLines(metricsFile)) {
       JsonNode row;
@@ -37,7 +40,11 @@ public final class MetricsHistory {
       if (row == null) {
         continue;
       }
-      switch (row.path("kind").asText()) {
+      String kind = row.path("kind").asText();
+      if (kind.equals("train") || kind.equals("eval")) {
+        end = null; // a resumed run went on after an end row
+      }
+      switch (kind) {
         case "train" -> {
           double data = row.path("dataSeconds").asDouble(0);
           double compute = row.path("computeSeconds").asDouble(0);
@@ -47,10 +54,14 @@ public final class MetricsHistory {
         }
         case "eval" -> evaluations.add(new EvalPoint(row.path("iteration").asLong(), row.path("epoch").asInt(),
             number(row, "top1Error"), number(row, "top5Error"), number(row, "tenViewTop1Error"), number(row, "tenViewTop5Error")));
+        case "lr" -> changes.add(new RateChange(row.path("iteration").asLong(), row.path("epoch").asInt(),
+            number(row, "from"), number(row, "to"), row.path("reason").asText("")));
+        case "end" -> end = new RunEndPoint(row.path("iteration").asLong(), row.path("epoch").asInt(),
+            row.path("reason").asText(""), row.path("description").asText(""));
         default -> { }
       }
     }
-    return new Series(training, evaluations);
+    return new Series(training, evaluations, changes, end);
   }
 
   private static double number(JsonNode row, String field) {

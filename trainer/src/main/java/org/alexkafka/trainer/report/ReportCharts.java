@@ -7,6 +7,9 @@ import java.util.function.ToDoubleFunction;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogarithmicAxis;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.ui.RectangleAnchor;
+import org.jfree.chart.ui.TextAnchor;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
@@ -20,6 +23,19 @@ public final class ReportCharts {
 
   public static JFreeChart loss(List<TrainPoint> training) {
     return chart("Training loss", "loss", collection(series("train loss", training, TrainPoint::iteration, TrainPoint::loss)));
+  }
+
+  /** Dashed vertical lines where the learning rate was divided. */
+  public static void markReductions(JFreeChart chart, List<RateChange> changes) {
+    XYPlot plot = (XYPlot) chart.getPlot();
+    for (RateChange c : changes) {
+      ValueMarker marker = new ValueMarker(c.iteration(), new Color(120, 120, 120), new BasicStroke(1f,
+          BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {4f, 4f}, 0f));
+      marker.setLabel(String.format(java.util.Locale.ROOT, "ε→%.0e", c.to()));
+      marker.setLabelAnchor(RectangleAnchor.TOP_LEFT);
+      marker.setLabelTextAnchor(TextAnchor.TOP_RIGHT);
+      plot.addDomainMarker(marker);
+    }
   }
 
   public static JFreeChart error(List<TrainPoint> training, List<EvalPoint> evaluations) {

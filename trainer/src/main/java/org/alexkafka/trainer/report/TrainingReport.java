@@ -37,6 +37,7 @@ public final class TrainingReport {
     Files.createDirectories(dir);
     List<JFreeChart> charts = List.of(ReportCharts.loss(data.training()), ReportCharts.error(data.training(), data.evaluations()),
         ReportCharts.learningRate(data.training()), ReportCharts.throughput(data.training()));
+    charts.forEach(c -> ReportCharts.markReductions(c, data.rateChanges()));
     for (int i = 0; i < charts.size(); i++) {
       Path tmp = dir.resolve(CHARTS.get(i) + ".tmp");
       ChartUtils.saveChartAsPNG(tmp.toFile(), charts.get(i), WIDTH, HEIGHT);
@@ -99,6 +100,20 @@ public final class TrainingReport {
       EvalPoint e = data.evaluations().get(data.evaluations().size() - 1);
       h.append(String.format(Locale.ROOT, "<p><b>Validation</b> (iteration %d): top-1 error %.3f, top-5 error %.3f (centre crop); "
           + "%.3f / %.3f (10-view average).</p>", e.iteration(), e.top1Error(), e.top5Error(), e.top1Error10View(), e.top5Error10View()));
+    }
+    if (data.end() != null) {
+      RunEndPoint end = data.end();
+      h.append(String.format(Locale.ROOT, "<p><b>Run ended</b> at iteration %d, epoch %d: %s (%s).</p>", end.iteration(),
+          end.epoch(), escape(end.description()), escape(end.reason())));
+    }
+    if (!data.rateChanges().isEmpty()) {
+      h.append("<h2>Learning-rate reductions</h2><table id=\"reductions\"><tr><th>iteration</th><th>epoch</th><th>from</th>"
+          + "<th>to</th><th>why</th></tr>");
+      for (RateChange c : data.rateChanges()) {
+        h.append(String.format(Locale.ROOT, "<tr><td>%d</td><td>%d</td><td>%.2e</td><td>%.2e</td><td>%s</td></tr>",
+            c.iteration(), c.epoch(), c.from(), c.to(), escape(c.reason())));
+      }
+      h.append("</table>");
     }
     for (String chart : CHARTS) {
       h.append("<img src=\"").append(chart).append("\" width=\"").append(WIDTH).append("\">");

@@ -18,7 +18,7 @@ public final class TrainingReports {
     try {
       MetricsHistory.Series series = MetricsHistory.read(runDir.resolve("metrics.jsonl"));
       Path html = TrainingReport.write(dir, new ReportData(title, series.training(), series.evaluations(),
-          evaluation == null ? null : evaluation.confusion(), evaluation == null ? java.util.List.of() : evaluation.tiles()));
+          series.rateChanges(), series.end(), evaluation == null ? null : evaluation.confusion(), evaluation == null ? java.util.List.of() : evaluation.tiles()));
       log.info("report written: {}", html.toAbsolutePath());
       return html;
     } catch (IOException | RuntimeException e) {

@@ -3,32 +3,67 @@ package org.alexkafka.trainer.train;
 import java.util.List;
 
 /**
- * The learning-rate policy. "plateau": the paper's rule, ε divided by 10 when the validation error
- * has not improved for {@code patience} evaluations. "steps": ε divided by 10 after each listed
- * epoch. Its whole state is a {@link State}, saved in checkpoints.
+ * The learning-rate policy. "plateau" is the paper's rule: ε divided by 10 when the validation
+ * error stops improving (no relative improvement of at least {@code threshold} over the best for
+ * {@code patience} evaluations), "reduced three times prior to termination": at the next plateau
+ * after {@code maxReductions} reductions the run ends, and a run whose validation error reaches 0
+ * ends as converged. "steps" divides by 10 after each listed epoch and never ends a run. Its whole
+ * state is a {@link State}, saved in checkpoints.
  */
 public final class LearningRateSchedule {
 
-  /** @param learningRate current ε; @param bestError lowest validation top-1 error so far (NaN: none) */
+  /** How the rate is set; part of the trainer's configuration. */
+  public record Settings(String kind, double initial, int patience, double threshold, int maxReductions,
+                         List<Integer> steps) {
+
+    public static final double DEFAULT_THRESHOLD = 0.01;
+    public static final int DEFAULT_MAX_REDUCTIONS = 3;
+
+    public Settings {
+      if (!kind.equals("plateau") && !kind.equals("steps")) {
+        throw new IllegalArgumentException("lr schedule must be plateau or steps, got " + kind);
+      }
+      if (!(initial > 0) || patience < 1 || threshold < 0 || threshold >= 1 || maxReductions < 0) {
+        throw new IllegalArgumentException("need lr > 0, patience >= 1, 0 <= threshold < 1, max reductions >= 0; got lr "
+            + initial + ", patience " + patience + ", threshold " + threshold + ", max reductions " + maxReductions);
+      }
+      steps = steps == null ? List.of() : List.copyOf(steps);
+    }
+
+    /** The paper's: ε 0.01, plateau with patience 2, 1% relative threshold, three reductions. */
+    public static Settings paper() {
+      return new Settings("plateau", 0.01, 2, DEFAULT_THRESHOLD, DEFAULT_MAX_REDUCTIONS, List.of());
+    }
+  }
+
+  /**
+   * @param learningRate current ε
+   * @param bestError lowest validation top-1 error so far (NaN: none)
+   * @param sinceBest evaluations since the last improvement
+   * @param reductions divisions by 10 so far
+   */
   public record State(double learningRate, double bestError, int sinceBest, int reductions) {
   }
 
-  private final String kind;
-  private final double initial;
-  private final int patience;
-  private final List<Integer> steps;
+  /** What an evaluation led to. */
+  public enum Decision {
+    KEEP, REDUCE,
+    /** the plateau after the last allowed reduction: the paper's termination */
+    STOP_PLATEAU,
+    /** validation error 0: nothing left to learn on this data */
+    STOP_CONVERGED
+  }
+
+  private final Settings settings;
   private State state;
 
-  public LearningRateSchedule(String kind, double initial, int patience, List<Integer> steps, State restored) {
-    this.kind = kind;
-    this.initial = initial;
-    this.patience = Math.max(1, patience);
-    this.steps = List.copyOf(steps);
-    this.state = restored != null ? restored : new State(initial, Double.NaN, 0, 0);
+  public LearningRateSchedule(Settings settings, State restored) {
+    this.settings = settings;
+    this.state = restored != null ? restored : new State(settings.initial(), Double.NaN, 0, 0);
   }
 
   public static LearningRateSchedule of(TrainerConfig c, State restored) {
-    return new LearningRateSchedule(c.lrSchedule(), c.learningRate(), c.patience(), c.lrSteps(), restored);
+    return new LearningRateSchedule(c.lr(), restored);
   }
 
   public State state() {
@@ -41,29 +76,35 @@ public final class LearningRateSchedule {
 
   /** The rate for an epoch that starts now. */
   public double atEpochStart(int epoch) {
-    if (kind.equals("steps")) {
-      long passed = steps.stream().filter(s -> epoch > s).count();
-      state = new State(initial * Math.pow(0.1, passed), state.bestError(), state.sinceBest(), (int) passed);
+    if (settings.kind().equals("steps")) {
+      long passed = settings.steps().stream().filter(s -> epoch > s).count();
+      state = new State(settings.initial() * Math.pow(0.1, passed), state.bestError(), state.sinceBest(), (int) passed);
     }
     return state.learningRate();
   }
 
-  /** Takes a validation top-1 error; returns the (possibly reduced) rate. */
-  public double afterValidation(double error) {
+  /** Takes a validation top-1 error; returns what to do (the rate is then {@link #learningRate()}). */
+  public Decision afterValidation(double error) {
     if (Double.isNaN(error)) {
-      return state.learningRate();
+      return Decision.KEEP;
     }
-    boolean improved = Double.isNaN(state.bestError()) || error < state.bestError();
-    double best = improved ? error : state.bestError();
+    boolean improved = Double.isNaN(state.bestError()) || error < state.bestError() * (1 - settings.threshold());
+    double best = Double.isNaN(state.bestError()) ? error : Math.min(error, state.bestError());
     int since = improved ? 0 : state.sinceBest() + 1;
-    double lr = state.learningRate();
-    int reductions = state.reductions();
-    if (kind.equals("plateau") && since >= patience) {
-      lr /= 10;
-      reductions++;
-      since = 0;
+    state = new State(state.learningRate(), best, since, state.reductions());
+    if (!settings.kind().equals("plateau")) {
+      return Decision.KEEP;
     }
-    state = new State(lr, best, since, reductions);
-    return lr;
+    if (error == 0) {
+      return Decision.STOP_CONVERGED;
+    }
+    if (since < settings.patience()) {
+      return Decision.KEEP;
+    }
+    if (state.reductions() >= settings.maxReductions()) {
+      return Decision.STOP_PLATEAU;
+    }
+    state = new State(state.learningRate() / 10, best, 0, state.reductions() + 1);
+    return Decision.REDUCE;
   }
 }

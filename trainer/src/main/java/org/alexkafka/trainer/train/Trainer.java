@@ -16,7 +16,7 @@ import org.alexkafka.trainer.checkpoint.CheckpointState;
 import org.alexkafka.trainer.checkpoint.CheckpointStore;
 import org.alexkafka.trainer.data.BatchAssembler;
 import org.alexkafka.trainer.data.Cursor;
-import org.alexkafka.trainer.data.EpochReader;
+import org.alexkafka.trainer.data.BlockReader;
 import org.alexkafka.trainer.data.MeanImage;
 import org.alexkafka.trainer.data.SampleRef;
 import org.alexkafka.trainer.data.ShuffledEpoch;
@@ -47,12 +47,13 @@ import org.slf4j.LoggerFactory;
  *   batch  = next batchSize samples of the epoch, through the shuffle buffer   (data time)
  *   step   = the paper's momentum SGD on the batch (1 device or N in parallel) (compute time)
  *   every logEvery: log line + metrics row; every checkpointEvery: checkpoint
- *   epoch over (buffer drained): evaluate, adjust lr, checkpoint, next epoch from offset 0
- * stop (epochs done, limit, stop()): checkpoint
+ *   epoch over: evaluate; the plateau rule keeps, divides or ends; checkpoint; next epoch, freshly shuffled
+ * stop (epochs done, plateau after the last reduction, converged, limit, stop()): checkpoint, with the reason
  * </pre>
  *
- * An epoch is one pass over samples.train from offset 0 to the end offsets taken when it starts;
- * samples published later join the next epoch.
+ * An epoch is one pass over samples.train up to the end offsets taken when it starts, in a fresh
+ * global order drawn from (seed, epoch) ({@link ShuffledEpoch}); samples published later join the
+ * next epoch.
  */
 public final class Trainer {
 
@@ -60,7 +61,12 @@ public final class Trainer {
 
   /** How a run ended. */
   public record Result(long iteration, int epoch, long samplesTrained, double learningRate, Path lastCheckpoint,
-                       EvalResult lastEval, boolean finishedEpochs) {
+                       EvalResult lastEval, RunEnd ended) {
+
+    /** True when the configured epochs are done. */
+    public boolean finishedEpochs() {
+      return ended == RunEnd.EPOCHS_DONE;
+    }
   }
 
   private final TrainerConfig cfg;
@@ -76,7 +82,9 @@ public final class Trainer {
   private long seed;
   private LearningRateSchedule schedule;
   private EvalResult lastEval;
+  private ReportCollector lastCollector;
   private long lastEvalIteration = -1;
+  private RunEnd runEnd;
 
   public Trainer(TrainerConfig cfg, KafkaConnection kafka, MeterRegistry registry) {
     this.cfg = cfg;
@@ -107,6 +115,7 @@ public final class Trainer {
     CheckpointStore store = new CheckpointStore(Path.of(cfg.checkpointDir()), cfg.keepCheckpoints());
 
     Cursor cursor = null;
+    RunEnd endedBefore = null;
     Optional<Path> resumeFrom = cfg.fromBeginning() ? Optional.empty() : store.latest();
     if (resumeFrom.isPresent()) {
       CheckpointStore.Loaded loaded = CheckpointStore.load(resumeFrom.get());
@@ -121,6 +130,7 @@ public final class Trainer {
       seed = st.seed();
       schedule = LearningRateSchedule.of(cfg, st.schedule());
       cursor = st.cursor();
+      endedBefore = st.ended();
       log.info("resuming from {}: epoch {}, iteration {}, lr {}", loaded.dir(), st.epoch(), iteration, st.learningRate());
     } else {
       net = AlexNet.build(spec);
@@ -130,32 +140,44 @@ public final class Trainer {
     log.info("training {} parameters ({} M), global batch {} over {} device(s)", net.numParams(),
         String.format("%.1f", net.numParams() / 1e6), cfg.batchSize(), cfg.devices());
 
+    if ((endedBefore == RunEnd.PLATEAU || endedBefore == RunEnd.CONVERGED) && !cfg.follow()) {
+      log.info("training in {} already ended: {}; use --from-beginning to train anew", cfg.checkpointDir(),
+          endedBefore.description());
+      return new Result(iteration, cursor.epoch(), samplesTrained, schedule.learningRate(), resumeFrom.get(), null,
+          endedBefore);
+    }
     TrainingMetrics metrics = new TrainingMetrics(Path.of(cfg.runDir()), registry);
     Evaluator evaluator = new Evaluator(kafka, assembler, cfg.batchSize());
     Path lastCheckpoint = resumeFrom.orElse(null);
-    boolean finishedEpochs = false;
+    RunEnd ended = null;
     long iterationsThisRun = 0;
 
     try (DataParallel parallel = cfg.devices() > 1 ? new DataParallel(net, cfg.devices()) : null;
          KafkaConsumer<String, Sample> consumer = trainConsumer();
          // consumer lag and fetch rates as Micrometer meters (kafka.consumer.fetch.manager.records.lag.max ...)
          KafkaClientMetrics consumerMetrics = bind(new KafkaClientMetrics(consumer));
-         EpochReader reader = new EpochReader(consumer, kafka.topics().samplesTrain(), assembler::problem)) {
-      ShuffledEpoch epoch = new ShuffledEpoch(reader, cfg.shuffleBuffer());
-      if (cursor != null && !atEpochStart(cursor)) {
-        epoch.restore(cursor);
+         ShuffledEpoch epoch = new ShuffledEpoch(new BlockReader(consumer, kafka.topics().samplesTrain(), assembler::problem),
+             cfg.shuffleBlock(), cfg.shuffleBuffer(), 2 * cfg.batchSize())) {
+      if (cursor != null && !cursor.atEpochStart()) {
+        epoch.restore(cursor, seed);
       } else if (!startEpoch(epoch, cursor == null ? 1 : cursor.epoch())) {
-        return new Result(iteration, epoch.epoch(), samplesTrained, schedule.learningRate(), lastCheckpoint, null, false);
+        return new Result(iteration, epoch.epoch(), samplesTrained, schedule.learningRate(), lastCheckpoint, null,
+            stopRequested ? RunEnd.STOPPED : RunEnd.NO_SAMPLES);
       }
-      setLearningRate(parallel, cursor == null || atEpochStart(cursor) ? schedule.atEpochStart(epoch.epoch()) : schedule.learningRate());
+      setLearningRate(parallel, cursor == null || cursor.atEpochStart() ? schedule.atEpochStart(epoch.epoch()) : schedule.learningRate());
       long rejectedSeen = 0;
 
-      while (!stopRequested) {
-        if (!cfg.follow() && epoch.epoch() > cfg.epochs()) {
-          finishedEpochs = true;
+      while (true) {
+        if (stopRequested) {
+          ended = RunEnd.STOPPED;
           break;
         }
-        if (limitReached(started, iteration)) {
+        if (!cfg.follow() && epoch.epoch() > cfg.epochs()) {
+          ended = RunEnd.EPOCHS_DONE;
+          break;
+        }
+        ended = limitReached(started, iteration);
+        if (ended != null) {
           break;
         }
         long t0 = System.nanoTime();
@@ -179,8 +201,8 @@ public final class Trainer {
           iterationsThisRun++;
           samplesTrained += batch.size();
           metrics.step(batch.size(), score - regularization, t1 - t0, t2 - t1);
-          metrics.rejected(reader.rejected() - rejectedSeen);
-          rejectedSeen = reader.rejected();
+          metrics.rejected(epoch.rejected() - rejectedSeen);
+          rejectedSeen = epoch.rejected();
           batchListener.accept(batch.stream().map(TrainSample::ref).toList());
           if (iteration % cfg.logEvery() == 0) {
             double[] acc = TopK.accuracy(net.outputSingle(false, data.getFeatures()), data.getLabels());
@@ -194,34 +216,38 @@ public final class Trainer {
           log.info("epoch {} done at iteration {} ({} samples trained in all)", epoch.epoch(), iteration, samplesTrained);
           if (cfg.evalEachEpoch()) {
             evaluateAndReport(evaluator, metrics, epoch.epoch());
-            double before = schedule.learningRate();
-            double after = schedule.afterValidation(lastEval.centreTop1Error());
-            if (after != before) {
-              log.info("validation error has not improved for {} evaluations: learning rate {} -> {}", cfg.patience(), before, after);
-            }
+            ended = applySchedule(parallel, metrics, epoch.epoch());
           }
           int next = epoch.epoch() + 1;
-          if (!cfg.follow() && next > cfg.epochs()) {
-            epoch.startEpoch(next, seed); // the checkpoint then says: these epochs are done
-            finishedEpochs = true;
+          if (ended == null && !cfg.follow() && next > cfg.epochs()) {
+            ended = RunEnd.EPOCHS_DONE;
+          }
+          if (ended != null) {
+            epoch.startEpoch(next, seed); // the checkpoint then says: this epoch is done
             break;
           }
           if (!startEpoch(epoch, next)) {
+            ended = stopRequested ? RunEnd.STOPPED : RunEnd.NO_SAMPLES;
             break;
           }
           setLearningRate(parallel, schedule.atEpochStart(epoch.epoch()));
           lastCheckpoint = store.save(net, state(epoch));
         }
       }
-      if (iterationsThisRun > 0 || finishedEpochs) {
+      runEnd = ended;
+      if (iterationsThisRun > 0 || ended.finished()) {
         lastCheckpoint = store.save(net, state(epoch));
       }
-      boolean stoppedByLimit = !stopRequested && !finishedEpochs && iterationsThisRun > 0;
+      boolean stoppedByLimit = (ended == RunEnd.MAX_ITERATIONS || ended == RunEnd.TIME_LIMIT) && iterationsThisRun > 0;
       if (stoppedByLimit && cfg.evalEachEpoch() && lastEvalIteration != iteration) {
         evaluateAndReport(evaluator, metrics, epoch.epoch()); // a bounded run ends with an evaluation
       }
-      return new Result(iteration, epoch.epoch(), samplesTrained, schedule.learningRate(), lastCheckpoint, lastEval,
-          finishedEpochs);
+      log.info("training ended at epoch {}, iteration {}: {}", epoch.epoch(), iteration, ended.description());
+      metrics.end(epoch.epoch(), iteration, samplesTrained, ended.name(), ended.description(), schedule.learningRate());
+      if (lastEval != null) {
+        writeReport(lastCollector);
+      }
+      return new Result(iteration, epoch.epoch(), samplesTrained, schedule.learningRate(), lastCheckpoint, lastEval, ended);
     }
   }
 
@@ -230,14 +256,49 @@ public final class Trainer {
     ReportCollector collector = new ReportCollector(cfg.spec().classes(), 32);
     lastEval = evaluator.evaluate(net, collector);
     lastEvalIteration = iteration;
+    lastCollector = collector;
     metrics.eval(epochNumber, iteration, lastEval);
+    writeReport(collector);
+  }
+
+  private void writeReport(ReportCollector collector) {
     TrainingReports.write(Path.of(cfg.runDir()), "AlexNet training: " + cfg.profile() + " profile, " + cfg.classes() + " classes",
         collector);
   }
 
+  /**
+   * The plateau rule after an evaluation: keep, divide by 10 (logged and recorded), or end the run.
+   * A run that follows the topic never ends by itself: past the last reduction it keeps its rate.
+   */
+  private RunEnd applySchedule(DataParallel parallel, TrainingMetrics metrics, int epochNumber) {
+    double before = schedule.learningRate();
+    LearningRateSchedule.Decision decision = schedule.afterValidation(lastEval.centreTop1Error());
+    switch (decision) {
+      case REDUCE -> {
+        LearningRateSchedule.State st = schedule.state();
+        String why = String.format("validation error %.4f has not improved on %.4f by %.0f%% for %d evaluations",
+            lastEval.centreTop1Error(), st.bestError(), 100 * cfg.lr().threshold(), cfg.lr().patience());
+        log.info("{}: learning rate {} -> {} (reduction {} of {})", why, before, schedule.learningRate(), st.reductions(),
+            cfg.lr().maxReductions());
+        metrics.learningRateChange(epochNumber, iteration, before, schedule.learningRate(), st.reductions(), why);
+        setLearningRate(parallel, schedule.learningRate());
+        return null;
+      }
+      case STOP_PLATEAU, STOP_CONVERGED -> {
+        if (cfg.follow()) {
+          return null;
+        }
+        return decision == LearningRateSchedule.Decision.STOP_PLATEAU ? RunEnd.PLATEAU : RunEnd.CONVERGED;
+      }
+      default -> {
+        return null;
+      }
+    }
+  }
+
   private CheckpointState state(ShuffledEpoch epoch) {
     return new CheckpointState(CheckpointState.FORMAT_VERSION, iteration, epoch.epoch(), samplesTrained,
-        schedule.learningRate(), schedule.state(), epoch.cursor(), cfg, seed, Instant.now().toString());
+        schedule.learningRate(), schedule.state(), epoch.cursor(), cfg, seed, Instant.now().toString(), runEnd);
   }
 
   private void setLearningRate(DataParallel parallel, double lr) {
@@ -245,10 +306,6 @@ public final class Trainer {
     if (parallel != null) {
       parallel.setLearningRate(lr);
     }
-  }
-
-  private static boolean atEpochStart(Cursor c) {
-    return c.buffered().isEmpty() && c.nextOffsets().values().stream().allMatch(o -> o == 0);
   }
 
   /** Starts an epoch; in follow mode waits for samples. False when there is nothing to train on. */
@@ -276,16 +333,16 @@ public final class Trainer {
     }
   }
 
-  private boolean limitReached(long started, long iterationNow) {
+  private RunEnd limitReached(long started, long iterationNow) {
     if (cfg.maxIterations() > 0 && iterationNow >= cfg.maxIterations()) {
       log.info("reached {} iterations", cfg.maxIterations());
-      return true;
+      return RunEnd.MAX_ITERATIONS;
     }
     if (cfg.maxSeconds() > 0 && System.nanoTime() - started > cfg.maxSeconds() * 1_000_000_000L) {
       log.info("reached the time limit of {} s", cfg.maxSeconds());
-      return true;
+      return RunEnd.TIME_LIMIT;
     }
-    return false;
+    return null;
   }
 
   private KafkaClientMetrics bind(KafkaClientMetrics metrics) {
@@ -295,8 +352,7 @@ public final class Trainer {
 
   private KafkaConsumer<String, Sample> trainConsumer() {
     Map<String, Object> props = kafka.clientProperties();
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
+    props.putAll(BlockReader.consumerSettings((long) cfg.shuffleBlock() * (3L * cfg.inputSize() * cfg.inputSize() + 512)));
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, "trainer");
     return new KafkaConsumer<>(props, new StringDeserializer(), RecordSerdes.sample());
   }

@@ -1,6 +1,6 @@
 package org.alexkafka.trainer.train;
 
-import java.util.List;
+import org.alexkafka.trainer.data.ShuffledEpoch;
 import org.alexkafka.trainer.model.AlexNetSpec;
 
 /**
@@ -19,11 +19,9 @@ import org.alexkafka.trainer.model.AlexNetSpec;
  * @param checkpointEvery iterations between checkpoints (0: only at epoch ends and at the end)
  * @param keepCheckpoints how many checkpoints to keep
  * @param shuffleBuffer samples held by the shuffle buffer
- * @param learningRate initial learning rate (0.01)
- * @param lrSchedule "plateau" (divide by 10 when validation error has not improved for
- *     {@code patience} evaluations) or "steps" (divide by 10 after each epoch in {@code lrSteps})
- * @param patience evaluations without improvement before the learning rate drops
- * @param lrSteps epochs after which the "steps" schedule divides by 10
+ * @param shuffleBlock consecutive offsets of a partition read as one block of the epoch's shuffle
+ * @param lr the learning-rate schedule: initial ε, plateau rule (patience, threshold, reductions
+ *     before the run ends) or steps
  * @param devices data-parallel workers (GPUs with the CUDA backend; threads on CPU)
  * @param seed seed of the initialisation, the shuffle and dropout
  * @param runDir where the metrics file goes
@@ -35,27 +33,27 @@ import org.alexkafka.trainer.model.AlexNetSpec;
  */
 public record TrainerConfig(String profile, int classes, int inputSize, int towers, int batchSize, int epochs,
                             boolean fromBeginning, boolean follow, String checkpointDir, int checkpointEvery,
-                            int keepCheckpoints, int shuffleBuffer, double learningRate, String lrSchedule, int patience,
-                            List<Integer> lrSteps, int devices, long seed, String runDir, int logEvery,
+                            int keepCheckpoints, int shuffleBuffer, int shuffleBlock, LearningRateSchedule.Settings lr,
+                            int devices, long seed, String runDir, int logEvery,
                             boolean evalEachEpoch, long maxIterations, long maxSeconds, long statsTimeoutSeconds) {
 
   public TrainerConfig {
     if (!profile.equals("paper") && !profile.equals("small")) {
       throw new IllegalArgumentException("profile must be paper or small, got " + profile);
     }
-    if (!lrSchedule.equals("plateau") && !lrSchedule.equals("steps")) {
-      throw new IllegalArgumentException("lr schedule must be plateau or steps, got " + lrSchedule);
+    if (shuffleBuffer < 1 || shuffleBlock < 1) {
+      throw new IllegalArgumentException("shuffle buffer and block need at least 1 sample, got " + shuffleBuffer + " and "
+          + shuffleBlock);
     }
     if (batchSize < 1 || devices < 1 || batchSize < devices) {
       throw new IllegalArgumentException("need batch >= devices >= 1, got batch " + batchSize + ", devices " + devices);
     }
-    lrSteps = lrSteps == null ? List.of() : List.copyOf(lrSteps);
   }
 
   /** The paper's settings; Kafka and paths left to the caller. */
   public static TrainerConfig defaults(String checkpointDir, String runDir) {
-    return new TrainerConfig("paper", 1000, 224, 1, 128, 90, false, false, checkpointDir, 1000, 3, 1024, 0.01,
-        "plateau", 2, List.of(), 1, 42, runDir, 20, true, 0, 0, 300);
+    return new TrainerConfig("paper", 1000, 224, 1, 128, 90, false, false, checkpointDir, 1000, 3, 1024,
+        ShuffledEpoch.DEFAULT_BLOCK, LearningRateSchedule.Settings.paper(), 1, 42, runDir, 20, true, 0, 0, 300);
   }
 
   public AlexNetSpec spec() {
@@ -67,25 +65,25 @@ public record TrainerConfig(String profile, int classes, int inputSize, int towe
 
   public TrainerConfig withMaxIterations(long n) {
     return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, fromBeginning, follow, checkpointDir,
-        checkpointEvery, keepCheckpoints, shuffleBuffer, learningRate, lrSchedule, patience, lrSteps, devices, seed, runDir,
+        checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock, lr, devices, seed, runDir,
         logEvery, evalEachEpoch, n, maxSeconds, statsTimeoutSeconds);
   }
 
   public TrainerConfig withFromBeginning(boolean b) {
     return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, b, follow, checkpointDir,
-        checkpointEvery, keepCheckpoints, shuffleBuffer, learningRate, lrSchedule, patience, lrSteps, devices, seed, runDir,
+        checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock, lr, devices, seed, runDir,
         logEvery, evalEachEpoch, maxIterations, maxSeconds, statsTimeoutSeconds);
   }
 
   public TrainerConfig withDirs(String checkpoints, String run) {
     return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, fromBeginning, follow, checkpoints,
-        checkpointEvery, keepCheckpoints, shuffleBuffer, learningRate, lrSchedule, patience, lrSteps, devices, seed, run,
+        checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock, lr, devices, seed, run,
         logEvery, evalEachEpoch, maxIterations, maxSeconds, statsTimeoutSeconds);
   }
 
   public TrainerConfig withDevices(int n) {
     return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, fromBeginning, follow, checkpointDir,
-        checkpointEvery, keepCheckpoints, shuffleBuffer, learningRate, lrSchedule, patience, lrSteps, n, seed, runDir,
+        checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock, lr, n, seed, runDir,
         logEvery, evalEachEpoch, maxIterations, maxSeconds, statsTimeoutSeconds);
   }
 }

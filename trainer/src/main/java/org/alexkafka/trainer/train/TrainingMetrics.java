@@ -21,13 +21,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Training metrics: a log line per interval, Micrometer meters, and the metrics file
- * {@code <runDir>/metrics.jsonl}: one JSON object per line, two kinds.
+ * {@code <runDir>/metrics.jsonl}: one JSON object per line, four kinds.
  *
  * <pre>
  * {"kind":"train","time":"2026-..Z","epoch":1,"iteration":40,"samples":5120,"loss":6.71,
  *  "top1":0.02,"top5":0.07,"imagesPerSecond":12.3,"dataSeconds":0.8,"computeSeconds":9.7,"learningRate":0.01}
  * {"kind":"eval","time":"..","epoch":1,"iteration":40,"images":500,"top1Error":0.9,"top5Error":0.5,
  *  "tenViewImages":500,"tenViewTop1Error":0.88,"tenViewTop5Error":0.49}
+ * {"kind":"lr","time":"..","epoch":9,"iteration":900,"from":0.01,"to":0.001,"reduction":1,"reason":"validation error .."}
+ * {"kind":"end","time":"..","epoch":31,"iteration":3100,"samples":396800,"reason":"PLATEAU","description":"..",
+ *  "learningRate":1.0E-5}
  * </pre>
  *
  * train rows: loss = mean cross-entropy of the interval's training batches (without the weight
@@ -159,6 +162,34 @@ public final class TrainingMetrics implements AutoCloseable {
     append(row);
     valTop1.set(r.centreTop1Error());
     valTop5.set(r.centreTop5Error());
+  }
+
+  /** A division of the learning rate by the schedule, with why. */
+  public void learningRateChange(int ep, long iteration, double from, double to, int reduction, String reason) {
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("kind", "lr");
+    row.put("time", Instant.now().toString());
+    row.put("epoch", ep);
+    row.put("iteration", iteration);
+    row.put("from", from);
+    row.put("to", to);
+    row.put("reduction", reduction);
+    row.put("reason", reason);
+    append(row);
+  }
+
+  /** The end of a run and its reason (a {@code RunEnd} name). */
+  public void end(int ep, long iteration, long totalSamples, String reason, String description, double learningRate) {
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("kind", "end");
+    row.put("time", Instant.now().toString());
+    row.put("epoch", ep);
+    row.put("iteration", iteration);
+    row.put("samples", totalSamples);
+    row.put("reason", reason);
+    row.put("description", description);
+    row.put("learningRate", learningRate);
+    append(row);
   }
 
   private void append(Map<String, Object> row) {

@@ -10,6 +10,7 @@ import org.alexkafka.trainer.data.Cursor;
 import org.alexkafka.trainer.model.AlexNet;
 import org.alexkafka.trainer.model.AlexNetSpec;
 import org.alexkafka.trainer.train.LearningRateSchedule;
+import org.alexkafka.trainer.train.RunEnd;
 import org.alexkafka.trainer.train.TrainerConfig;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
@@ -28,10 +29,10 @@ class CheckpointStoreTest {
     assertThat(store.latest()).isEmpty();
 
     ComputationGraph net = AlexNet.build(AlexNetSpec.small(3, 64));
-    Cursor cursor = new Cursor(1, Map.of(0, 40L), Map.of(0, 8L), 0, List.of(), 7L);
+    Cursor cursor = new Cursor(1, Map.of(0, 40L), 8, 64, 1024);
     CheckpointState state = new CheckpointState(CheckpointState.FORMAT_VERSION, 5, 1, 40, 0.01,
         new LearningRateSchedule.State(0.01, Double.NaN, 0, 0), cursor,
-        TrainerConfig.defaults(root.toString(), root.resolve("run").toString()), 7, "now");
+        TrainerConfig.defaults(root.toString(), root.resolve("run").toString()), 7, "now", RunEnd.PLATEAU);
     Path saved = store.save(net, state);
 
     assertThat(crashed).doesNotExist();
@@ -41,6 +42,7 @@ class CheckpointStoreTest {
     CheckpointStore.Loaded loaded = CheckpointStore.load(root);
     assertThat(loaded.dir()).isEqualTo(saved);
     assertThat(loaded.state().cursor()).isEqualTo(cursor);
+    assertThat(loaded.state()).isEqualTo(state); // every field, the schedule's settings and the run's end included
     assertThat(loaded.net().params()).isEqualTo(net.params());
   }
 }

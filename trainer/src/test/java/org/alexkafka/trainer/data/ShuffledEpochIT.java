@@ -3,10 +3,14 @@ package org.alexkafka.trainer.data;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
+import java.util.function.Function;
 import org.alexkafka.schemas.Sample;
 import org.alexkafka.schemas.serde.RecordSerdes;
 import org.alexkafka.schemas.topics.Topics;
@@ -14,15 +18,24 @@ import org.alexkafka.trainer.support.TestData;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The shuffle buffer and epoch reading against a class-sorted topic on the real broker. */
+/**
+ * The global shuffle against the real broker: a topic written class by class, as augment writes
+ * it (K variants of an image in K partitions, transactions with their markers, an aborted one).
+ */
 class ShuffledEpochIT {
 
   private static final int CLASSES = 10;
-  private static final int PER_CLASS = 40;
+  private static final int PER_CLASS = 12;
+  private static final int K = 4;
+  private static final int SAMPLES = CLASSES * PER_CLASS * K;
+  private static final int BLOCK = 8;
+  private static final int BUFFER = 64;
   private static Topics topics;
+  private final List<KafkaConsumer<String, Sample>> consumers = new ArrayList<>();
 
   @BeforeAll
   static void publishClassSortedTopic() throws Exception {
@@ -30,17 +43,32 @@ class ShuffledEpochIT {
     List<Sample> sorted = new ArrayList<>();
     for (int c = 0; c < CLASSES; c++) {
       for (int i = 0; i < PER_CLASS; i++) {
-        sorted.add(TestData.synthetic("c" + c + "-" + i, c, i));
+        for (int v = 0; v < K; v++) {
+          sorted.add(TestData.synthetic("c" + c + "-" + i, c, i, v));
+        }
       }
     }
-    TestData.publish(topics.samplesTrain(), sorted);
+    List<Sample> aborted = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      aborted.add(TestData.synthetic("aborted-" + i, 9, i, 0));
+    }
+    List<Sample> all = new ArrayList<>(sorted);
+    all.addAll(aborted);
+    // 48 samples a transaction, as augment commits every interval; the last (the 20 extra) aborted
+    TestData.publishAsAugment(topics.samplesTrain(), all, 48, true);
   }
 
-  private static EpochReader reader() {
-    return new EpochReader(new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestData.bootstrap(),
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new StringDeserializer(), RecordSerdes.sample()),
-        topics.samplesTrain(), s -> null);
+  @AfterEach
+  void closeConsumers() {
+    consumers.forEach(KafkaConsumer::close);
+  }
+
+  private BlockReader reader(Topics t, Function<Sample, String> problem) {
+    Map<String, Object> props = new HashMap<>(BlockReader.consumerSettings(BLOCK * 200));
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestData.bootstrap());
+    KafkaConsumer<String, Sample> consumer = new KafkaConsumer<>(props, new StringDeserializer(), RecordSerdes.sample());
+    consumers.add(consumer);
+    return new BlockReader(consumer, t.samplesTrain(), problem);
   }
 
   private static List<TrainSample> drain(ShuffledEpoch epoch) {
@@ -52,30 +80,36 @@ class ShuffledEpochIT {
     return out;
   }
 
-  private static long classesIn(List<TrainSample> batch) {
-    return batch.stream().map(s -> s.sample().getClassIndex()).distinct().count();
+  private static String image(TrainSample s) {
+    return s.sample().getImageId().toString();
   }
 
   @Test
-  void aBufferMixesAClassSortedTopicAndEverySampleComesOncePerEpoch() {
-    try (EpochReader unshuffledReader = reader(); EpochReader shuffledReader = reader()) {
-      ShuffledEpoch unshuffled = new ShuffledEpoch(unshuffledReader, 1);
-      unshuffled.startEpoch(1, 7);
-      List<TrainSample> inOrder = drain(unshuffled);
-
-      ShuffledEpoch shuffled = new ShuffledEpoch(shuffledReader, 200);
-      shuffled.startEpoch(1, 7);
-      List<TrainSample> mixed = drain(shuffled);
-
-      assertThat(inOrder).hasSize(CLASSES * PER_CLASS);
-      assertThat(mixed).hasSize(CLASSES * PER_CLASS);
-      assertThat(mixed.stream().map(TrainSample::ref).distinct().count()).isEqualTo(CLASSES * PER_CLASS);
-      assertThat(new HashSet<>(mixed.stream().map(TrainSample::ref).toList()))
-          .isEqualTo(new HashSet<>(inOrder.stream().map(TrainSample::ref).toList()));
-      // without a buffer the first batch of 32 holds the first classes only; with one it is mixed
-      assertThat(classesIn(inOrder.subList(0, 32))).isLessThanOrEqualTo(3);
-      assertThat(classesIn(mixed.subList(0, 32))).isGreaterThanOrEqualTo(5);
+  void everyEpochIsAFreshGlobalOrderOfEveryCommittedSampleOnce() {
+    List<TrainSample> e1;
+    List<TrainSample> e2;
+    try (ShuffledEpoch epoch = new ShuffledEpoch(reader(topics, s -> null), BLOCK, BUFFER, 32)) {
+      long span = epoch.startEpoch(1, 7);
+      e1 = drain(epoch);
+      epoch.startEpoch(2, 7);
+      e2 = drain(epoch);
+      assertThat(span).isGreaterThan(SAMPLES + 20); // the aborted records and the markers take offsets too
+      assertThat(epoch.rejected()).isZero();
     }
+    for (List<TrainSample> e : List.of(e1, e2)) {
+      assertThat(e).hasSize(SAMPLES);
+      assertThat(e.stream().map(TrainSample::ref).distinct().count()).isEqualTo(SAMPLES);
+      assertThat(e).noneMatch(s -> image(s).startsWith("aborted"));
+    }
+    double spread = OrderStatistics.variantSpread(e1, ShuffledEpochIT::image);
+    double rho = OrderStatistics.rankCorrelation(e1.stream().map(TrainSample::ref).toList(),
+        e2.stream().map(TrainSample::ref).toList());
+    assertThat(spread).as("variant spread against a uniform permutation").isGreaterThan(0.8);
+    assertThat(Math.abs(rho)).as("rank correlation of epochs 1 and 2").isLessThan(0.2);
+    List<TrainSample> uniform = new ArrayList<>(e2);
+    Collections.shuffle(uniform, new Random(3));
+    assertThat(OrderStatistics.classImbalance(e1, s -> s.sample().getClassIndex(), 64))
+        .isLessThan(1.6 * OrderStatistics.classImbalance(uniform, s -> s.sample().getClassIndex(), 64));
   }
 
   @Test
@@ -83,41 +117,40 @@ class ShuffledEpochIT {
     List<TrainSample> first;
     Cursor cursor;
     List<TrainSample> rest;
-    try (EpochReader r = reader()) {
-      ShuffledEpoch epoch = new ShuffledEpoch(r, 100);
+    try (ShuffledEpoch epoch = new ShuffledEpoch(reader(topics, s -> null), BLOCK, BUFFER, 32)) {
       epoch.startEpoch(3, 11);
       first = epoch.take(150);
       cursor = epoch.cursor();
       rest = drain(epoch);
     }
-    assertThat(cursor.buffered()).hasSize(99); // refilled to 100, then one taken
+    assertThat(cursor.epoch()).isEqualTo(3);
+    assertThat(cursor.position()).isGreaterThanOrEqualTo(150);
     List<TrainSample> resumed;
-    try (EpochReader r = reader()) {
-      ShuffledEpoch epoch = new ShuffledEpoch(r, 100);
-      epoch.restore(cursor);
+    // another buffer size configured now: the epoch in progress keeps the one it started with
+    try (ShuffledEpoch epoch = new ShuffledEpoch(reader(topics, s -> null), 3, 5, 7)) {
+      epoch.restore(cursor, 11);
       assertThat(epoch.epoch()).isEqualTo(3);
       resumed = drain(epoch);
+      assertThat(epoch.cursor().blockSize()).isEqualTo(BLOCK);
     }
     assertThat(resumed.stream().map(TrainSample::ref).toList()).isEqualTo(rest.stream().map(TrainSample::ref).toList());
-    assertThat(resumed.get(0).sample()).isEqualTo(rest.get(0).sample());
+    assertThat(resumed.stream().map(TrainSample::sample).toList()).isEqualTo(rest.stream().map(TrainSample::sample).toList());
     Set<SampleRef> all = new HashSet<>();
     first.forEach(s -> all.add(s.ref()));
     resumed.forEach(s -> assertThat(all.add(s.ref())).as("trained twice: %s", s.ref()).isTrue());
-    assertThat(all).hasSize(CLASSES * PER_CLASS);
+    assertThat(all).hasSize(SAMPLES);
   }
 
   @Test
-  void samplesPublishedDuringAnEpochJoinTheNextOne() throws Exception {
+  void samplesPublishedDuringAnEpochJoinTheNextOneAndRejectedOnesAreCounted() throws Exception {
     Topics own = TestData.freshTopics("epoch-bound-it");
     List<Sample> initial = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
       initial.add(TestData.synthetic("a" + i, 0, i));
     }
     TestData.publish(own.samplesTrain(), initial);
-    try (EpochReader r = new EpochReader(new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestData.bootstrap()), new StringDeserializer(), RecordSerdes.sample()),
-        own.samplesTrain(), s -> s.getClassIndex() == 9 ? "class 9 not wanted" : null)) {
-      ShuffledEpoch epoch = new ShuffledEpoch(r, 16);
+    try (ShuffledEpoch epoch = new ShuffledEpoch(reader(own, s -> s.getClassIndex() == 9 ? "class 9 not wanted" : null),
+        BLOCK, 16, 8)) {
       assertThat(epoch.startEpoch(1, 1)).isEqualTo(50);
       List<TrainSample> part = epoch.take(10);
       List<Sample> late = new ArrayList<>();
@@ -129,7 +162,7 @@ class ShuffledEpochIT {
       epoch.startEpoch(2, 1);
       List<TrainSample> second = drain(epoch);
       assertThat(second).hasSize(69); // 70 records, one rejected by the check
-      assertThat(r.rejected()).isEqualTo(1);
+      assertThat(epoch.rejected()).isEqualTo(1);
     }
   }
 }

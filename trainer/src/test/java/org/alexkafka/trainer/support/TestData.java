@@ -19,6 +19,7 @@ import org.alexkafka.broker.SharedKafka;
 import org.alexkafka.schemas.Sample;
 import org.alexkafka.schemas.Stats;
 import org.alexkafka.schemas.serde.RecordSerdes;
+import org.alexkafka.schemas.topics.SamplePartitioning;
 import org.alexkafka.schemas.topics.Topics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -171,6 +172,33 @@ public final class TestData {
     return SharedKafka.broker().bootstrapServers();
   }
 
+  /**
+   * Publishes in list order as augment does, in one transaction per {@code perTransaction} samples
+   * (the last transaction aborted when {@code abortLast}): key imageId#variant, variant v of an
+   * image in partition (hash + v) mod P.
+   */
+  public static void publishAsAugment(String topic, List<Sample> samples, int perTransaction, boolean abortLast)
+      throws Exception {
+    try (KafkaProducer<String, Sample> producer = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(), ProducerConfig.TRANSACTIONAL_ID_CONFIG, "test-" + topic,
+        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 * 1024 * 1024), new StringSerializer(), RecordSerdes.sample())) {
+      producer.initTransactions();
+      int partitions = producer.partitionsFor(topic).size();
+      for (int from = 0; from < samples.size(); from += perTransaction) {
+        producer.beginTransaction();
+        for (Sample s : samples.subList(from, Math.min(samples.size(), from + perTransaction))) {
+          int p = SamplePartitioning.partitionOf(s.getImageId(), s.getVariant(), partitions);
+          producer.send(new ProducerRecord<>(topic, p, s.getImageId() + "#" + s.getVariant(), s));
+        }
+        if (abortLast && from + perTransaction >= samples.size()) {
+          producer.abortTransaction();
+        } else {
+          producer.commitTransaction();
+        }
+      }
+    }
+  }
+
   /** Publishes in list order, keyed by image id (so one image's samples share a partition). */
   public static void publish(String topic, List<Sample> samples) throws Exception {
     try (KafkaProducer<String, Sample> producer = new KafkaProducer<>(Map.of(
@@ -197,10 +225,15 @@ public final class TestData {
 
   /** A tiny synthetic sample: imageSize 8, crop 4, pixel values derived from the index. */
   public static Sample synthetic(String imageId, int classIndex, int index) {
+    return synthetic(imageId, classIndex, index, 0);
+  }
+
+  /** The same, as variant {@code variant} of its image. */
+  public static Sample synthetic(String imageId, int classIndex, int index, int variant) {
     byte[] px = new byte[4 * 4 * 3];
     Arrays.fill(px, (byte) index);
     return Sample.newBuilder().setImageId(imageId).setClassIndex(classIndex).setImageSize(8).setCropSize(4)
-        .setCropX(0).setCropY(0).setMirrored(false).setLighting(List.of(0f, 0f, 0f)).setVariant(0).setViews(1)
+        .setCropX(0).setCropY(0).setMirrored(false).setLighting(List.of(0f, 0f, 0f)).setVariant(variant).setViews(1)
         .setPixels(ByteBuffer.wrap(px)).build();
   }
 

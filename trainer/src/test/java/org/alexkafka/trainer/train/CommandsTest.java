@@ -2,6 +2,7 @@ package org.alexkafka.trainer.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.List;
 import org.alexkafka.trainer.cli.TrainCommand;
@@ -17,8 +18,9 @@ class CommandsTest {
     new CommandLine(cmd).parseArgs();
     TrainerConfig c = cmd.config();
     assertThat(c.batchSize()).isEqualTo(128);
-    assertThat(c.learningRate()).isEqualTo(0.01);
-    assertThat(c.lrSchedule()).isEqualTo("plateau");
+    assertThat(c.lr()).isEqualTo(LearningRateSchedule.Settings.paper());
+    assertThat(c.lr().maxReductions()).isEqualTo(3);
+    assertThat(c.shuffleBlock()).isEqualTo(16);
     assertThat(c.devices()).isEqualTo(1);
     assertThat(c.spec()).isEqualTo(AlexNetSpec.paper());
   }
@@ -30,7 +32,8 @@ class CommandsTest {
         "--batch", "32", "--devices", "2", "--lr-schedule", "steps", "--lr-steps", "30,60", "--follow", "--eval-each-epoch", "false");
     TrainerConfig c = cmd.config();
     assertThat(c.spec()).isEqualTo(AlexNetSpec.small(10, 64).withTowers(2));
-    assertThat(c.lrSteps()).isEqualTo(List.of(30, 60));
+    assertThat(c.lr().steps()).isEqualTo(List.of(30, 60));
+    assertThat(c.lr().kind()).isEqualTo("steps");
     assertThat(c.follow()).isTrue();
     assertThat(c.evalEachEpoch()).isFalse();
     assertThat(c.devices()).isEqualTo(2);
@@ -44,20 +47,50 @@ class CommandsTest {
   }
 
   @Test
-  void learningRateSchedules() {
-    LearningRateSchedule plateau = new LearningRateSchedule("plateau", 0.01, 2, List.of(), null);
-    assertThat(plateau.afterValidation(0.9)).isEqualTo(0.01);
-    assertThat(plateau.afterValidation(0.8)).isEqualTo(0.01);
-    assertThat(plateau.afterValidation(0.85)).isEqualTo(0.01); // 1 without improvement
-    assertThat(plateau.afterValidation(0.81)).isEqualTo(0.001); // 2: divide by 10
-    assertThat(plateau.afterValidation(0.82)).isEqualTo(0.001);
-    assertThat(plateau.afterValidation(0.7)).isEqualTo(0.001);
-    assertThat(plateau.state().reductions()).isEqualTo(1);
+  void thePlateauRuleDividesOnlyAfterARealPlateauAndEndsAfterItsLastReduction() {
+    var settings = new LearningRateSchedule.Settings("plateau", 0.01, 2, 0.05, 2, List.of());
+    LearningRateSchedule plateau = new LearningRateSchedule(settings, null);
+    assertThat(plateau.afterValidation(0.80)).isEqualTo(LearningRateSchedule.Decision.KEEP);
+    assertThat(plateau.afterValidation(0.79)).isEqualTo(LearningRateSchedule.Decision.KEEP); // a dip under 5%: no improvement
+    assertThat(plateau.afterValidation(0.70)).isEqualTo(LearningRateSchedule.Decision.KEEP); // improved
+    assertThat(plateau.state().sinceBest()).isZero();
+    assertThat(plateau.afterValidation(0.69)).isEqualTo(LearningRateSchedule.Decision.KEEP);
+    assertThat(plateau.afterValidation(0.68)).isEqualTo(LearningRateSchedule.Decision.REDUCE); // 2 without 5%
+    assertThat(plateau.learningRate()).isEqualTo(0.001);
+    assertThat(plateau.state().bestError()).isEqualTo(0.68); // the best is the lowest seen, improvement or not
+    assertThat(plateau.afterValidation(0.60)).isEqualTo(LearningRateSchedule.Decision.KEEP);
+    assertThat(plateau.afterValidation(0.61)).isEqualTo(LearningRateSchedule.Decision.KEEP);
+    assertThat(plateau.afterValidation(0.60)).isEqualTo(LearningRateSchedule.Decision.REDUCE);
+    assertThat(plateau.learningRate()).isCloseTo(0.0001, within(1e-12));
+    assertThat(plateau.state().reductions()).isEqualTo(2);
+    assertThat(plateau.afterValidation(0.59)).isEqualTo(LearningRateSchedule.Decision.KEEP);
+    assertThat(plateau.afterValidation(0.59)).isEqualTo(LearningRateSchedule.Decision.STOP_PLATEAU); // after the last one
+    assertThat(plateau.learningRate()).isCloseTo(0.0001, within(1e-12)); // never divided further
 
-    LearningRateSchedule steps = new LearningRateSchedule("steps", 0.01, 2, List.of(2, 4), null);
+    LearningRateSchedule converging = new LearningRateSchedule(LearningRateSchedule.Settings.paper(), null);
+    assertThat(converging.afterValidation(0.2)).isEqualTo(LearningRateSchedule.Decision.KEEP);
+    assertThat(converging.afterValidation(0.0)).isEqualTo(LearningRateSchedule.Decision.STOP_CONVERGED);
+    assertThat(converging.learningRate()).isEqualTo(0.01);
+  }
+
+  @Test
+  void theStepsScheduleDividesAfterEachListedEpochAndNeverEndsARun() {
+    LearningRateSchedule steps = new LearningRateSchedule(new LearningRateSchedule.Settings("steps", 0.01, 2, 0.01, 3,
+        List.of(2, 4)), null);
     assertThat(steps.atEpochStart(1)).isEqualTo(0.01);
     assertThat(steps.atEpochStart(2)).isEqualTo(0.01);
-    assertThat(steps.atEpochStart(3)).isCloseTo(0.001, org.assertj.core.api.Assertions.within(1e-12));
-    assertThat(steps.atEpochStart(5)).isCloseTo(0.0001, org.assertj.core.api.Assertions.within(1e-12));
+    assertThat(steps.atEpochStart(3)).isCloseTo(0.001, within(1e-12));
+    assertThat(steps.atEpochStart(5)).isCloseTo(0.0001, within(1e-12));
+    assertThat(steps.afterValidation(0.0)).isEqualTo(LearningRateSchedule.Decision.KEEP);
+    assertThat(steps.afterValidation(0.0)).isEqualTo(LearningRateSchedule.Decision.KEEP);
+    assertThat(steps.afterValidation(0.0)).isEqualTo(LearningRateSchedule.Decision.KEEP);
+  }
+
+  @Test
+  void badScheduleSettingsAreRefused() {
+    assertThatThrownBy(() -> new LearningRateSchedule.Settings("cosine", 0.01, 2, 0.01, 3, List.of()))
+        .hasMessageContaining("plateau or steps");
+    assertThatThrownBy(() -> new LearningRateSchedule.Settings("plateau", 0.01, 2, 1.5, 3, List.of()))
+        .hasMessageContaining("threshold");
   }
 }

@@ -16,6 +16,7 @@ import java.time.Duration;
 import org.alexkafka.trainer.checkpoint.CheckpointStore;
 import org.alexkafka.trainer.cli.EvaluateCommand;
 import org.alexkafka.trainer.data.BatchAssembler;
+import org.alexkafka.trainer.data.ShuffledEpoch;
 import org.alexkafka.trainer.data.MeanImage;
 import org.alexkafka.trainer.eval.EvalResult;
 import org.alexkafka.trainer.eval.TopK;
@@ -61,7 +62,7 @@ class TrainerIT {
 
   private TrainerConfig config(String name) {
     return new TrainerConfig("small", CLASSES, CROP, 1, 32, 1, false, false, tmp.resolve(name + "-ckpt").toString(), 0, 3,
-        400, 0.01, "plateau", 2, List.of(), 1, 7, tmp.resolve(name + "-run").toString(), 10, false, 0, 0, 30);
+        400, ShuffledEpoch.DEFAULT_BLOCK, new LearningRateSchedule.Settings("plateau", 0.01, 2, 0.01, 3, List.of()), 1, 7, tmp.resolve(name + "-run").toString(), 10, false, 0, 0, 30);
   }
 
   private static KafkaConnection kafka() {
@@ -84,7 +85,7 @@ class TrainerIT {
   void lossFallsAndTrainingAccuracyRisesAboveChance() throws Exception {
     TrainerConfig base = config("learn");
     TrainerConfig cfg = new TrainerConfig("small", CLASSES, CROP, 1, 32, 100, false, false, base.checkpointDir(), 100, 3,
-        600, 0.01, "plateau", 3, List.of(), 1, 7, base.runDir(), 10, false, 200, 0, 30);
+        600, ShuffledEpoch.DEFAULT_BLOCK, new LearningRateSchedule.Settings("plateau", 0.01, 3, 0.01, 3, List.of()), 1, 7, base.runDir(), 10, false, 200, 0, 30);
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     Trainer trainer = new Trainer(cfg, kafka(), registry);
     Trainer.Result result = trainer.run();

@@ -1,0 +1,154 @@
+package org.alexkafka.trainer.data;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.alexkafka.schemas.Sample;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordDeserializationException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the records an {@link EpochPlan} asks for, one offset at a time, from a consumer assigned
+ * to every partition of the topic. Offsets come in runs (a block), so it seeks once per block and
+ * then reads on sequentially; only the partition being read is left unpaused, so the consumer does
+ * not fetch what the plan will not use yet. Positions are the plan's, not consumer-group commits.
+ *
+ * <p>An offset that holds no sample (a transaction marker, an aborted or compacted record), a
+ * record that cannot be decoded, or one that {@code problem} rejects reads as null; the last two
+ * are logged with topic, partition and offset and counted. A blocked read ends when its thread is
+ * interrupted (Kafka's {@code InterruptException}).
+ */
+public final class BlockReader {
+
+  private static final Logger log = LoggerFactory.getLogger(BlockReader.class);
+  private static final Duration POLL = Duration.ofMillis(200);
+  /** Read on through at most this many unwanted offsets rather than seek. */
+  private static final long READ_THROUGH = 4096;
+
+  private final KafkaConsumer<String, Sample> consumer;
+  private final String topic;
+  private final Function<Sample, String> problem;
+  private final List<Integer> partitions;
+  private final ArrayDeque<ConsumerRecord<String, Sample>> staged = new ArrayDeque<>();
+  private final AtomicLong rejected = new AtomicLong();
+  private int partition = -1;
+  private long streamPosition;
+
+  /**
+   * Consumer settings a block reader needs: read_committed (never an aborted augment
+   * transaction), no group commits, one fetch about one block (a seek then discards little), and
+   * a short fetch wait: a fetch left in flight at the end of a partition would otherwise hold the
+   * next block's fetch for fetch.max.wait.ms (500 ms by default) after every seek.
+   */
+  public static Map<String, Object> consumerSettings(long blockBytes) {
+    return Map.of(
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, (int) Math.max(64 * 1024, Math.min(blockBytes, 16 << 20)),
+        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
+  }
+
+  public BlockReader(KafkaConsumer<String, Sample> consumer, String topic, Function<Sample, String> problem) {
+    this.consumer = consumer;
+    this.topic = topic;
+    this.problem = problem;
+    var infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
+    if (infos == null || infos.isEmpty()) {
+      throw new IllegalStateException("topic " + topic + " does not exist or has no partitions");
+    }
+    this.partitions = infos.stream().map(p -> p.partition()).sorted().toList();
+    consumer.assign(partitions.stream().map(this::tp).toList());
+  }
+
+  private TopicPartition tp(int p) {
+    return new TopicPartition(topic, p);
+  }
+
+  public String topic() {
+    return topic;
+  }
+
+  /** The current end offsets of every partition: the extent of an epoch that starts now. */
+  public Map<Integer, Long> endOffsetsNow() {
+    Map<TopicPartition, Long> ends = consumer.endOffsets(partitions.stream().map(this::tp).toList(), Duration.ofSeconds(30));
+    Map<Integer, Long> out = new TreeMap<>();
+    ends.forEach((tp, off) -> out.put(tp.partition(), off));
+    return out;
+  }
+
+  public long rejected() {
+    return rejected.get();
+  }
+
+  /** The next read seeks, whatever it reads. */
+  public void forgetPosition() {
+    partition = -1;
+    staged.clear();
+  }
+
+  /** The sample at {@code ref}, or null when that offset holds none that can be trained on. */
+  public TrainSample read(SampleRef ref) {
+    if (ref.partition() != partition || ref.offset() < streamPosition || ref.offset() > streamPosition + READ_THROUGH) {
+      moveTo(ref);
+    }
+    while (true) {
+      while (!staged.isEmpty() && staged.peekFirst().offset() < ref.offset()) {
+        staged.pollFirst();
+      }
+      if (!staged.isEmpty()) {
+        streamPosition = ref.offset() + 1;
+        return staged.peekFirst().offset() == ref.offset() ? accept(staged.pollFirst()) : null;
+      }
+      if (consumer.position(tp(partition)) > ref.offset()) {
+        streamPosition = ref.offset() + 1;
+        return null; // the consumer passed it: no data record there
+      }
+      pollOnce();
+    }
+  }
+
+  private void moveTo(SampleRef ref) {
+    if (ref.partition() != partition) {
+      consumer.pause(consumer.assignment());
+      consumer.resume(List.of(tp(ref.partition())));
+      partition = ref.partition();
+    }
+    staged.clear();
+    consumer.seek(tp(partition), ref.offset());
+    streamPosition = ref.offset();
+  }
+
+  private TrainSample accept(ConsumerRecord<String, Sample> rec) {
+    String why = rec.value() == null ? "empty record" : problem.apply(rec.value());
+    if (why != null) {
+      rejected.incrementAndGet();
+      log.warn("rejected sample at {}-{} offset {} (key {}): {}", topic, rec.partition(), rec.offset(), rec.key(), why);
+      return null;
+    }
+    return new TrainSample(new SampleRef(rec.partition(), rec.offset()), rec.value());
+  }
+
+  private void pollOnce() {
+    try {
+      for (ConsumerRecord<String, Sample> rec : consumer.poll(POLL)) {
+        if (rec.partition() == partition && rec.offset() >= streamPosition) {
+          staged.addLast(rec);
+        }
+      }
+    } catch (RecordDeserializationException e) {
+      rejected.incrementAndGet();
+      log.error("rejected undecodable record at {} offset {}: {}", e.topicPartition(), e.offset(),
+          e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+      consumer.seek(e.topicPartition(), e.offset() + 1);
+    }
+  }
+}
