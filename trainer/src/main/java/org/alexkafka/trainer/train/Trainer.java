@@ -242,8 +242,9 @@ public final class Trainer {
       if (stoppedByLimit && cfg.evalEachEpoch() && lastEvalIteration != iteration) {
         evaluateAndReport(evaluator, metrics, epoch.epoch()); // a bounded run ends with an evaluation
       }
-      log.info("training ended at epoch {}, iteration {}: {}", epoch.epoch(), iteration, ended.description());
-      metrics.end(epoch.epoch(), iteration, samplesTrained, ended.name(), ended.description(), schedule.learningRate());
+      int lastEpoch = ended.finished() ? epoch.epoch() - 1 : epoch.epoch(); // finished: the next one has been set up
+      log.info("training ended in epoch {}, iteration {}: {}", lastEpoch, iteration, ended.description());
+      metrics.end(lastEpoch, iteration, samplesTrained, ended.name(), ended.description(), schedule.learningRate());
       if (lastEval != null) {
         writeReport(lastCollector);
       }
