@@ -31,7 +31,8 @@ public final class AlexKafkaCli implements Callable<Integer> {
       "org.alexkafka.augment.render.RenderSamples",
       "org.alexkafka.ingest.bench.DecodeBench",
       "org.alexkafka.augment.bench.AugmentBench",
-      "org.alexkafka.trainer.speed.TrainSpeedBench");
+      "org.alexkafka.trainer.speed.TrainSpeedBench",
+      "org.alexkafka.pipeline.bench.LearnBench");
 
   @Option(names = "--metrics-port", defaultValue = "${env:METRICS_PORT:--1}",
       description = "Serve Prometheus metrics at http://host:PORT/metrics (env METRICS_PORT; -1 = off, the default).")
