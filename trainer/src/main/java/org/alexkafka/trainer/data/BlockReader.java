@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.alexkafka.schemas.Sample;
@@ -37,7 +36,7 @@ public final class BlockReader {
   private final KafkaConsumer<String, Sample> consumer;
   private final String topic;
   private final Function<Sample, String> problem;
-  private final List<Integer> partitions;
+  private final TopicPartitions layout;
   private final ArrayDeque<ConsumerRecord<String, Sample>> staged = new ArrayDeque<>();
   private final AtomicLong rejected = new AtomicLong();
   private int partition = -1;
@@ -61,16 +60,11 @@ public final class BlockReader {
     this.consumer = consumer;
     this.topic = topic;
     this.problem = problem;
-    var infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
-    if (infos == null || infos.isEmpty()) {
-      throw new IllegalStateException("topic " + topic + " does not exist or has no partitions");
-    }
-    this.partitions = infos.stream().map(p -> p.partition()).sorted().toList();
-    consumer.assign(partitions.stream().map(this::tp).toList());
+    this.layout = new TopicPartitions(consumer, topic);
   }
 
   private TopicPartition tp(int p) {
-    return new TopicPartition(topic, p);
+    return layout.tp(p);
   }
 
   public String topic() {
@@ -79,10 +73,7 @@ public final class BlockReader {
 
   /** The current end offsets of every partition: the extent of an epoch that starts now. */
   public Map<Integer, Long> endOffsetsNow() {
-    Map<TopicPartition, Long> ends = consumer.endOffsets(partitions.stream().map(this::tp).toList(), Duration.ofSeconds(30));
-    Map<Integer, Long> out = new TreeMap<>();
-    ends.forEach((tp, off) -> out.put(tp.partition(), off));
-    return out;
+    return layout.endOffsetsNow();
   }
 
   public long rejected() {

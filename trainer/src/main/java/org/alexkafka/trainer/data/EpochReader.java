@@ -34,6 +34,7 @@ public final class EpochReader implements AutoCloseable {
   private final KafkaConsumer<String, Sample> consumer;
   private final String topic;
   private final Function<Sample, String> problem;
+  private final TopicPartitions layout;
   private final List<Integer> partitions;
   private final Map<Integer, ArrayDeque<ConsumerRecord<String, Sample>>> queues = new HashMap<>();
   private Map<Integer, Long> end = new TreeMap<>();
@@ -46,17 +47,13 @@ public final class EpochReader implements AutoCloseable {
     this.consumer = consumer;
     this.topic = topic;
     this.problem = problem;
-    var infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
-    if (infos == null || infos.isEmpty()) {
-      throw new IllegalStateException("topic " + topic + " does not exist or has no partitions");
-    }
-    this.partitions = infos.stream().map(p -> p.partition()).sorted().toList();
-    consumer.assign(partitions.stream().map(this::tp).toList());
+    this.layout = new TopicPartitions(consumer, topic);
+    this.partitions = layout.numbers();
     partitions.forEach(p -> queues.put(p, new ArrayDeque<>()));
   }
 
   private TopicPartition tp(int p) {
-    return new TopicPartition(topic, p);
+    return layout.tp(p);
   }
 
   public List<Integer> partitions() {
@@ -65,10 +62,7 @@ public final class EpochReader implements AutoCloseable {
 
   /** The current end offsets of every partition: the extent of an epoch that starts now. */
   public Map<Integer, Long> endOffsetsNow() {
-    Map<TopicPartition, Long> ends = consumer.endOffsets(partitions.stream().map(this::tp).toList(), Duration.ofSeconds(30));
-    Map<Integer, Long> out = new TreeMap<>();
-    ends.forEach((tp, off) -> out.put(tp.partition(), off));
-    return out;
+    return layout.endOffsetsNow();
   }
 
   /** Begins reading at {@code from} (per partition) up to {@code until} (exclusive). */

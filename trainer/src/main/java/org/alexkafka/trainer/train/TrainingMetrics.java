@@ -148,11 +148,7 @@ public final class TrainingMetrics implements AutoCloseable {
   }
 
   public void eval(int ep, long iteration, EvalResult r) {
-    Map<String, Object> row = new LinkedHashMap<>();
-    row.put("kind", "eval");
-    row.put("time", Instant.now().toString());
-    row.put("epoch", ep);
-    row.put("iteration", iteration);
+    Map<String, Object> row = row("eval", ep, iteration);
     row.put("images", r.images());
     row.put("top1Error", r.centreTop1Error());
     row.put("top5Error", r.centreTop5Error());
@@ -166,11 +162,7 @@ public final class TrainingMetrics implements AutoCloseable {
 
   /** A division of the learning rate by the schedule, with why. */
   public void learningRateChange(int ep, long iteration, double from, double to, int reduction, String reason) {
-    Map<String, Object> row = new LinkedHashMap<>();
-    row.put("kind", "lr");
-    row.put("time", Instant.now().toString());
-    row.put("epoch", ep);
-    row.put("iteration", iteration);
+    Map<String, Object> row = row("lr", ep, iteration);
     row.put("from", from);
     row.put("to", to);
     row.put("reduction", reduction);
@@ -180,16 +172,22 @@ public final class TrainingMetrics implements AutoCloseable {
 
   /** The end of a run and its reason (a {@code RunEnd} name). */
   public void end(int ep, long iteration, long totalSamples, String reason, String description, double learningRate) {
-    Map<String, Object> row = new LinkedHashMap<>();
-    row.put("kind", "end");
-    row.put("time", Instant.now().toString());
-    row.put("epoch", ep);
-    row.put("iteration", iteration);
+    Map<String, Object> row = row("end", ep, iteration);
     row.put("samples", totalSamples);
     row.put("reason", reason);
     row.put("description", description);
     row.put("learningRate", learningRate);
     append(row);
+  }
+
+  /** A metrics row with the fields every kind has. */
+  private static Map<String, Object> row(String kind, int ep, long iteration) {
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("kind", kind);
+    row.put("time", Instant.now().toString());
+    row.put("epoch", ep);
+    row.put("iteration", iteration);
+    return row;
   }
 
   private void append(Map<String, Object> row) {
