@@ -3,6 +3,9 @@ package org.alexkafka.trainer.speed;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.graph.vertex.VertexIndices;
+import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
 import org.deeplearning4j.nn.layers.AbstractLayer;
 import org.deeplearning4j.nn.layers.LayerHelper;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
@@ -20,6 +23,9 @@ import org.slf4j.LoggerFactory;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -40,7 +46,8 @@ import java.util.function.Function;
  * {@code _bp}), which use oneDNN when the native build has it. DL4J's oneDNN LRN helper computes
  * the wrong thing in M2.1 (see {@link ChannelLrnHelper}), so LRN gets {@link ChannelLrnHelper}.
  * Convolution helpers are wrapped in {@link LeanConvHelper}, which spares the backward
- * pass DL4J's second forward convolution. The layer calls its helper whenever
+ * pass DL4J's second forward convolution, and the input gradient of a convolution that reads the
+ * network's input ({@link #enable(Model)} finds those). The layer calls its helper whenever
  * the field is set, so setting it is enough. Call {@link #enable} after {@code init()} and after
  * every restore, clone or replica ({@code ModelSerializer.restore*}, {@code clone()}, ParallelWrapper
  * workers): those build new layer objects without helpers.
@@ -95,15 +102,23 @@ public final class LayerHelpers {
         }
     }
 
-    /** {@link #enable(Layer[])} for a MultiLayerNetwork or ComputationGraph (grouped towers included). */
+    /**
+     * {@link #enable(Layer[])} for a MultiLayerNetwork or ComputationGraph (grouped towers included),
+     * and on CPU the process-wide native settings for the network's size ({@link NetworkSizeTuning}).
+     */
     public static Result enable(Model model) {
+        Result result;
         if (model instanceof MultiLayerNetwork net) {
-            return enable(net.getLayers());
+            result = enable(net.getLayers(), readsNetworkInputOnly(net));
+        } else if (model instanceof ComputationGraph graph) {
+            result = enable(graph.getLayers(), readsNetworkInputOnly(graph));
+        } else {
+            throw new IllegalArgumentException("Neither MultiLayerNetwork nor ComputationGraph: " + model.getClass().getName());
         }
-        if (model instanceof ComputationGraph graph) {
-            return enable(graph.getLayers());
+        if ("CPU".equalsIgnoreCase(backend())) {
+            NetworkSizeTuning.apply(model); // malloc thresholds and BLAS threads for this network's size
         }
-        throw new IllegalArgumentException("Neither MultiLayerNetwork nor ComputationGraph: " + model.getClass().getName());
+        return result;
     }
 
     /**
@@ -114,6 +129,46 @@ public final class LayerHelpers {
      * cannot be made keeps DL4J's built-in path.
      */
     public static Result enable(Layer[] layers) {
+        return enable(layers, Set.of());
+    }
+
+    /**
+     * Layers whose input gradient nobody reads: those fed by the network's inputs alone, with no
+     * input preprocessor and no dropout on their input (the first convolution). DL4J computes that
+     * gradient and discards it; their {@link LeanConvHelper} skips it.
+     */
+    static Set<Layer> readsNetworkInputOnly(MultiLayerNetwork net) {
+        Layer[] layers = net.getLayers();
+        if (layers.length == 0 || net.getLayerWiseConfigurations().getInputPreProcess(0) != null || hasInputDropout(layers[0])) {
+            return Set.of();
+        }
+        return Set.of(layers[0]);
+    }
+
+    static Set<Layer> readsNetworkInputOnly(ComputationGraph graph) {
+        Set<Layer> result = Collections.newSetFromMap(new IdentityHashMap<>());
+        GraphVertex[] vertices = graph.getVertices();
+        for (GraphVertex v : vertices) {
+            if (!(v instanceof LayerVertex lv) || lv.getLayerPreProcessor() != null || v.getInputVertices() == null
+                    || hasInputDropout(lv.getLayer())) {
+                continue;
+            }
+            boolean allInputs = true;
+            for (VertexIndices in : v.getInputVertices()) {
+                allInputs &= vertices[in.getVertexIndex()].isInputVertex();
+            }
+            if (allInputs) {
+                result.add(lv.getLayer());
+            }
+        }
+        return result;
+    }
+
+    private static boolean hasInputDropout(Layer layer) {
+        return layer.conf() == null || layer.conf().getLayer() == null || layer.conf().getLayer().getIDropout() != null;
+    }
+
+    private static Result enable(Layer[] layers, Set<Layer> inputGradientUnneeded) {
         String backend = backend();
         if ("CUDA".equalsIgnoreCase(backend)) {
             return enableCudnn(layers);
@@ -128,8 +183,9 @@ public final class LayerHelpers {
             // Exact classes: subclasses (Deconvolution2D, 1-D conv/pooling, depthwise...) compute
             // something else than the conv2d/maxpool2d ops these helpers call.
             if (layer.getClass() == ConvolutionLayer.class) {
-                helpers += set(layer, ConvolutionLayer.class,
-                        type -> new LeanConvHelper(new MKLDNNConvHelper(type), (ConvolutionLayer) layer), dt);
+                boolean inputGradientNeeded = !inputGradientUnneeded.contains(layer);
+                helpers += set(layer, ConvolutionLayer.class, type -> new LeanConvHelper(new MKLDNNConvHelper(type),
+                        (ConvolutionLayer) layer, LeanConvHelper.DEFAULT_CHUNK_ELEMENTS, inputGradientNeeded), dt);
             } else if (layer.getClass() == SubsamplingLayer.class) {
                 helpers += set(layer, SubsamplingLayer.class, MKLDNNSubsamplingHelper::new, dt);
             } else if (layer.getClass() == LocalResponseNormalization.class) {

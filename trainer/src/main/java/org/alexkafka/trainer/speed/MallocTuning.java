@@ -21,16 +21,25 @@ import java.util.Map;
  * <p>Runs once, before ND4J loads (from {@link NativeBuildSelector#selectBeforeNd4jLoads()}).
  * Left alone when the user set glibc's own {@code MALLOC_MMAP_THRESHOLD_} variable, and a no-op
  * where the C library has no {@code mallopt} (not glibc).
+ *
+ * <p>The pin suits large networks only. A fixed threshold also fixes glibc's trim threshold at its
+ * 128 KiB default, and a small network's per-step temporaries of a few MB then become a fresh
+ * mapping (or a trimmed and regrown heap top) every step, faulted in page by page:
+ * {@link #forNetwork} raises both thresholds for small networks ({@link NetworkSizeTuning}).
  */
 public final class MallocTuning {
     /** glibc's own environment variable for the same setting; when set, it wins. */
     public static final String GLIBC_VARIABLE = "MALLOC_MMAP_THRESHOLD_";
     public static final int MMAP_THRESHOLD_BYTES = 1 << 20;
-    /** {@code M_MMAP_THRESHOLD} in glibc's malloc.h. */
+    /** glibc's variable for the trim threshold; when set, it wins. */
+    public static final String GLIBC_TRIM_VARIABLE = "MALLOC_TRIM_THRESHOLD_";
+    /** {@code M_TRIM_THRESHOLD} and {@code M_MMAP_THRESHOLD} in glibc's malloc.h. */
+    static final int M_TRIM_THRESHOLD = -1;
     static final int M_MMAP_THRESHOLD = -3;
 
     private static final Logger log = LoggerFactory.getLogger(MallocTuning.class);
     private static String outcome;
+    private static boolean raisedForSmallNetwork;
 
     private MallocTuning() {
     }
@@ -47,6 +56,43 @@ public final class MallocTuning {
             log.info("{}", outcome);
         }
         return outcome;
+    }
+
+    /**
+     * The thresholds for a small network ({@code small}: mmap {@value NetworkSizeTuning#SMALL_NETWORK_MMAP_THRESHOLD_BYTES}
+     * bytes, trim {@value NetworkSizeTuning#SMALL_NETWORK_TRIM_THRESHOLD_BYTES} bytes) or a large one (back to the
+     * 1 MiB pin and glibc's 128 KiB trim threshold, if they were raised here). Any time, before or after ND4J loads:
+     * they govern the allocations and frees that follow. Returns what happened, for logs.
+     */
+    public static synchronized String forNetwork(boolean small) {
+        return forNetwork(small, System.getenv());
+    }
+
+    static synchronized String forNetwork(boolean small, Map<String, String> env) {
+        if (env.containsKey(GLIBC_VARIABLE)) {
+            return "malloc: kept " + GLIBC_VARIABLE + "=" + env.get(GLIBC_VARIABLE);
+        }
+        if (!small && !raisedForSmallNetwork) {
+            return "malloc: unchanged";
+        }
+        if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
+            return "malloc: not Linux, left as it is";
+        }
+        try {
+            CLibrary libc = (CLibrary) Native.loadLibrary("c", CLibrary.class);
+            boolean keepTrim = env.containsKey(GLIBC_TRIM_VARIABLE);
+            int mmap = small ? NetworkSizeTuning.SMALL_NETWORK_MMAP_THRESHOLD_BYTES : MMAP_THRESHOLD_BYTES;
+            int trim = small ? NetworkSizeTuning.SMALL_NETWORK_TRIM_THRESHOLD_BYTES : NetworkSizeTuning.GLIBC_DEFAULT_TRIM_THRESHOLD_BYTES;
+            boolean ok = libc.mallopt(M_MMAP_THRESHOLD, mmap) == 1 && (keepTrim || libc.mallopt(M_TRIM_THRESHOLD, trim) == 1);
+            if (!ok) {
+                return "malloc: mallopt refused; left as it is";
+            }
+            raisedForSmallNetwork = small;
+            return "malloc: mmap threshold " + (mmap >> 20) + " MiB, trim threshold "
+                    + (keepTrim ? "kept " + GLIBC_TRIM_VARIABLE + "=" + env.get(GLIBC_TRIM_VARIABLE) : (trim >= 1 << 20 ? (trim >> 20) + " MiB" : (trim >> 10) + " KiB"));
+        } catch (LinkageError | RuntimeException e) {
+            return "malloc: no glibc mallopt (" + e.getClass().getSimpleName() + "); left as it is";
+        }
     }
 
     static String apply(Map<String, String> env) {

@@ -29,18 +29,47 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Training-step speed of the paper's AlexNet on ND4J against the same network in PyTorch, on this
- * machine, in one run. Each measurement runs in a fresh process (so peak RSS belongs to that one
- * engine and batch size, and the native build is chosen before ND4J loads); ND4J and PyTorch
- * alternate, and with {@code --rounds N} each is measured N times and the median kept.
- * The last line is a key=value summary.
+ * Training-step speed of AlexNet on ND4J against the same network in PyTorch, on this machine, in
+ * one run: the paper's network ({@code --profile paper}) or the small profile of the demo and the
+ * tests ({@code --profile small}: {@link AlexNetSpec#small}(10, 64), batch 32). Each measurement
+ * runs in a fresh process (so peak RSS belongs to that one engine and batch size, and the native
+ * build is chosen before ND4J loads); ND4J and PyTorch alternate, and with {@code --rounds N} each
+ * is measured N times and the median kept. Besides images/s and CPU-s/step each side reports its
+ * share of system CPU time and its minor page faults per step (getrusage / /proc/self/stat over
+ * the timed steps). The last line is a key=value summary.
  */
 @Command(name = "bench-train", mixinStandardHelpOptions = true,
-        description = "AlexNet (227x227, 1000 classes) training step: images/s, CPU-s/step, peak RSS; ND4J vs PyTorch.")
+        description = "AlexNet training step (paper: 227x227, 1000 classes; small: 64x64, 10 classes): images/s, CPU-s/step, "
+                + "system time, page faults, peak RSS; ND4J vs PyTorch.")
 public final class TrainSpeedBench implements Callable<Integer> {
 
     /** The paper's input side as conv1's arithmetic needs it (224 crops padded by 2 work the same). */
     static final int INPUT = 227;
+
+    /** Which network is benched. */
+    public enum Profile {
+        /** The paper's AlexNet at 227x227, 1000 classes; batches 32 and 128; 3 single-step samples. */
+        paper(AlexNetSpec.paper().withInputSize(INPUT), List.of(32, 128), 3, 1, 1),
+        /**
+         * The small profile of {@code run} and the tests: 64x64 crops, 10 classes; batch 32; 20 samples of 25 steps
+         * after 200 warm-up steps (~5 s: the JIT compiles DL4J's Java code for that long, 12-28% slower meanwhile).
+         */
+        small(AlexNetSpec.small(10, 64), List.of(32), 500, 25, 200);
+
+        final AlexNetSpec spec;
+        final List<Integer> batches;
+        final int steps;
+        final int block;
+        final int warmup;
+
+        Profile(AlexNetSpec spec, List<Integer> batches, int steps, int block, int warmup) {
+            this.spec = spec;
+            this.batches = batches;
+            this.steps = steps;
+            this.block = block;
+            this.warmup = warmup;
+        }
+    }
 
     /** What runs on the ND4J side. */
     public enum Variant {
@@ -54,14 +83,23 @@ public final class TrainSpeedBench implements Callable<Integer> {
         generic_helpers
     }
 
-    @Option(names = "--batches", split = ",", defaultValue = "${env:BENCH_BATCHES:-32,128}",
-            description = "Batch sizes (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--profile", defaultValue = "${env:BENCH_PROFILE:-paper}",
+            description = "Network: paper (227x227, 1000 classes) or small (64x64, 10 classes, as `run` trains it).")
+    Profile profile;
+
+    @Option(names = "--batches", split = ",", defaultValue = "${env:BENCH_BATCHES:-0}",
+            description = "Batch sizes; 0 = the profile's (paper 32,128; small 32).")
     List<Integer> batches;
 
-    @Option(names = "--steps", defaultValue = "${env:BENCH_STEPS:-3}", description = "Timed steps per measurement; the median is kept.")
+    @Option(names = "--steps", defaultValue = "${env:BENCH_STEPS:-0}",
+            description = "Timed steps per measurement; 0 = the profile's (paper 3, small 500).")
     int steps;
 
-    @Option(names = "--warmup", defaultValue = "${env:BENCH_WARMUP:-1}", description = "Untimed steps first.")
+    @Option(names = "--block", defaultValue = "${env:BENCH_BLOCK:-0}",
+            description = "Steps per timed sample, the median sample is kept; 0 = the profile's (paper 1, small 25).")
+    int block;
+
+    @Option(names = "--warmup", defaultValue = "${env:BENCH_WARMUP:-0}", description = "Untimed steps first; 0 = the profile's (paper 1, small 200).")
     int warmup;
 
     @Option(names = "--rounds", defaultValue = "${env:BENCH_ROUNDS:-1}", description = "Alternations per batch size; medians over rounds.")
@@ -94,8 +132,9 @@ public final class TrainSpeedBench implements Callable<Integer> {
     @Option(names = "--batch", hidden = true)
     int workerBatch;
 
-    /** One measurement, as printed by a worker (either engine). */
-    record Measurement(String engine, String variant, int batch, double imgPerS, double stepS, double cpuS, long peakRssMb, String info) {
+    /** One measurement, as printed by a worker (either engine); sysShare and minfltPerStep are NaN when not reported. */
+    record Measurement(String engine, String variant, int batch, double imgPerS, double stepS, double cpuS, long peakRssMb, String info,
+                       double sysShare, double minfltPerStep) {
         static Optional<Measurement> parse(String line) {
             if (!line.startsWith("engine=")) {
                 return Optional.empty();
@@ -110,7 +149,8 @@ public final class TrainSpeedBench implements Callable<Integer> {
             return Optional.of(new Measurement(kv.get("engine"), kv.getOrDefault("variant", kv.get("engine")),
                     Integer.parseInt(kv.get("batch")), Double.parseDouble(kv.get("img_s")), Double.parseDouble(kv.get("step_s")),
                     Double.parseDouble(kv.get("cpu_s")), Long.parseLong(kv.get("peak_rss_mb")),
-                    kv.getOrDefault("torch", kv.getOrDefault("helpers", ""))));
+                    kv.getOrDefault("torch", kv.getOrDefault("helpers", "")),
+                    Double.parseDouble(kv.getOrDefault("sys_share", "NaN")), Double.parseDouble(kv.getOrDefault("minflt_step", "NaN"))));
         }
     }
 
@@ -120,6 +160,12 @@ public final class TrainSpeedBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (batches == null || batches.isEmpty() || batches.equals(List.of(0))) {
+            batches = profile.batches;
+        }
+        steps = steps > 0 ? steps : profile.steps;
+        block = Math.max(1, Math.min(steps, block > 0 ? block : profile.block));
+        warmup = warmup > 0 ? warmup : profile.warmup;
         if (worker != null) {
             runWorker(worker, workerBatch);
             return 0;
@@ -193,14 +239,19 @@ public final class TrainSpeedBench implements Callable<Integer> {
         }
         cmd.add("-Xmx" + workerHeap);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TrainSpeedBench.class.getName(),
-                "--worker", v.name(), "--batch", Integer.toString(batch),
-                "--steps", Integer.toString(steps), "--warmup", Integer.toString(warmup), "--threads", Integer.toString(threads)));
+                "--worker", v.name(), "--profile", profile.name(), "--batch", Integer.toString(batch),
+                "--steps", Integer.toString(steps), "--block", Integer.toString(block), "--warmup", Integer.toString(warmup),
+                "--threads", Integer.toString(threads)));
         return runChild(cmd, "nd4j/" + v + " batch " + batch);
     }
 
     private Optional<Measurement> runPeer(Path script, int batch) throws IOException, InterruptedException {
+        AlexNetSpec spec = profile.spec;
         List<String> cmd = List.of(python.toString(), script.toString(), "--batch", Integer.toString(batch),
-                "--steps", Integer.toString(steps), "--warmup", Integer.toString(warmup), "--threads", Integer.toString(threads));
+                "--steps", Integer.toString(steps), "--block", Integer.toString(block), "--warmup", Integer.toString(warmup),
+                "--threads", Integer.toString(threads), "--size", Integer.toString(spec.inputSize()),
+                "--classes", Integer.toString(spec.classes()), "--pad1", Integer.toString(spec.conv1Padding()),
+                "--widths", spec.conv1() + "," + spec.conv2() + "," + spec.conv3() + "," + spec.conv4() + "," + spec.conv5() + "," + spec.fc());
         return runChild(cmd, "pytorch batch " + batch);
     }
 
@@ -238,8 +289,8 @@ public final class TrainSpeedBench implements Callable<Integer> {
 
     private void report(List<Measurement> all, boolean withPeer) {
         System.out.println();
-        System.out.println("| engine | variant | batch | img/s | step s | CPU-s/step | peak RSS MB | ratio img/s vs PyTorch |");
-        System.out.println("|---|---|---|---|---|---|---|---|");
+        System.out.println("| engine | variant | profile | batch | img/s | step s | CPU-s/step | system CPU | minor faults/step | peak RSS MB | ratio img/s vs PyTorch |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         Map<Integer, Measurement> peerByBatch = new LinkedHashMap<>();
         Map<Integer, Measurement> fastByBatch = new LinkedHashMap<>();
         List<String> rows = new ArrayList<>();
@@ -269,24 +320,32 @@ public final class TrainSpeedBench implements Callable<Integer> {
             if (n != null && t != null) {
                 double ratio = n.imgPerS() / t.imgPerS();
                 minRatio = Double.isNaN(minRatio) ? ratio : Math.min(minRatio, ratio);
-                perBatch.append(String.format(Locale.ROOT, " ratio_b%d=%.3f cpu_ratio_b%d=%.3f mem_ratio_b%d=%.3f",
-                        batch, ratio, batch, t.cpuS() / n.cpuS(), batch, (double) n.peakRssMb() / t.peakRssMb()));
+                perBatch.append(String.format(Locale.ROOT, " ratio_b%d=%.3f cpu_ratio_b%d=%.3f mem_ratio_b%d=%.3f"
+                                + " cpu_s_b%d=%.4f peer_cpu_s_b%d=%.4f sys_share_b%d=%.3f peer_sys_share_b%d=%.3f"
+                                + " minflt_step_b%d=%.0f peer_minflt_step_b%d=%.0f rss_mb_b%d=%d peer_rss_mb_b%d=%d",
+                        batch, ratio, batch, t.cpuS() / n.cpuS(), batch, (double) n.peakRssMb() / t.peakRssMb(),
+                        batch, n.cpuS(), batch, t.cpuS(), batch, n.sysShare(), batch, t.sysShare(),
+                        batch, n.minfltPerStep(), batch, t.minfltPerStep(), batch, n.peakRssMb(), batch, t.peakRssMb()));
             }
         }
-        summary.append("what=alexnet_train_").append(variants.get(0)).append("_b").append(big)
+        summary.append(profile == Profile.paper ? "what=alexnet_train_" : "what=alexnet_" + profile + "_train_")
+                .append(variants.get(0)).append("_b").append(big)
                 .append(String.format(Locale.ROOT, " value=%.3f", nd4jBig == null ? Double.NaN : nd4jBig.imgPerS()))
                 .append(" unit=img/s")
                 .append(" peer=").append(withPeer && peerByBatch.containsKey(big) ? "pytorch-" + peerByBatch.get(big).info() : "none")
                 .append(String.format(Locale.ROOT, " ratio=%.3f", minRatio))
                 .append(perBatch)
-                .append(" threads=").append(threads).append(" steps=").append(steps).append(" rounds=").append(rounds);
+                .append(" profile=").append(profile)
+                .append(" threads=").append(threads).append(" steps=").append(steps).append(" block=").append(block)
+                .append(" rounds=").append(rounds);
         System.out.println();
         System.out.println(summary);
     }
 
-    private static String row(Measurement m, double ratio) {
-        return String.format(Locale.ROOT, "| %s | %s | %d | %.2f | %.2f | %.2f | %d | %s |", m.engine(), m.variant(), m.batch(),
-                m.imgPerS(), m.stepS(), m.cpuS(), m.peakRssMb(), Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.2f", ratio));
+    private String row(Measurement m, double ratio) {
+        return String.format(Locale.ROOT, "| %s | %s | %s | %d | %.2f | %.4f | %.4f | %.1f%% | %.0f | %d | %s |", m.engine(), m.variant(),
+                profile, m.batch(), m.imgPerS(), m.stepS(), m.cpuS(), 100 * m.sysShare(), m.minfltPerStep(), m.peakRssMb(),
+                Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.2f", ratio));
     }
 
     private static Optional<Measurement> median(List<Measurement> all, String engine, String variant, int batch) {
@@ -307,8 +366,8 @@ public final class TrainSpeedBench implements Callable<Integer> {
             System.out.println("# " + NativeBuildSelector.selectBeforeNd4jLoads().reason());
         }
         // threads: OMP_NUM_THREADS, set by the parent, is what libnd4j and OpenBLAS read at load
-        // the trainer's own network: the paper's AlexNet, its momentum updater, 227x227 input
-        AlexNetSpec spec = AlexNetSpec.paper().withInputSize(INPUT);
+        // the trainer's own network and momentum updater: the paper's AlexNet at 227x227, or the small profile
+        AlexNetSpec spec = profile.spec;
         ComputationGraph net = AlexNet.build(spec);
         String helpers = "none";
         if (v == Variant.fast || v == Variant.generic_helpers) {
@@ -316,8 +375,9 @@ public final class TrainSpeedBench implements Callable<Integer> {
             helpers = r.kind() + "(" + r.helpers() + "/" + r.candidates() + ")";
         } else {
             LayerHelpers.disable(net);
+            NetworkSizeTuning.reset(); // DL4J as shipped: ND4J's BLAS threads, no malloc thresholds for small networks
         }
-        INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, INPUT, INPUT);
+        INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, spec.inputSize(), spec.inputSize());
         INDArray y = Nd4j.zeros(DataType.FLOAT, batch, spec.classes());
         for (int i = 0; i < batch; i++) {
             y.putScalar(i, i % spec.classes(), 1f);
@@ -326,24 +386,56 @@ public final class TrainSpeedBench implements Callable<Integer> {
         for (int i = 0; i < warmup; i++) {
             net.fit(ds);
         }
-        double[] wall = new double[steps];
-        double[] cpu = new double[steps];
-        for (int s = 0; s < steps; s++) {
+        int samples = Math.max(1, steps / block);
+        double[] wall = new double[samples];
+        double[] cpu = new double[samples];
+        ProcStat before = ProcStat.self();
+        for (int s = 0; s < samples; s++) {
             long c0 = processCpuNanos();
             long t0 = System.nanoTime();
-            net.fit(ds);
-            wall[s] = (System.nanoTime() - t0) / 1e9;
-            cpu[s] = (processCpuNanos() - c0) / 1e9;
-            System.out.printf(Locale.ROOT, "# step %d: %.2f s, %.2f CPU-s, loss %.4f%n", s, wall[s], cpu[s], net.score());
+            for (int i = 0; i < block; i++) {
+                net.fit(ds);
+            }
+            wall[s] = (System.nanoTime() - t0) / 1e9 / block;
+            cpu[s] = (processCpuNanos() - c0) / 1e9 / block;
+            System.out.printf(Locale.ROOT, "# step%s %d: %.4f s, %.4f CPU-s, loss %.4f%n", block > 1 ? "s (mean of " + block + ")" : "",
+                    s, wall[s], cpu[s], net.score());
         }
+        ProcStat used = ProcStat.self().minus(before);
+        long timedSteps = (long) samples * block;
         int fallbacks = LayerHelpers.fallbacks(net);
         if (fallbacks > 0) {
             helpers += "-but-" + fallbacks + "-fell-back";
         }
         double stepS = medianOf(wall);
-        System.out.printf(Locale.ROOT, "engine=nd4j variant=%s batch=%d img_s=%.3f step_s=%.3f cpu_s=%.3f peak_rss_mb=%d helpers=%s build=%s%n",
-                v, batch, batch / stepS, stepS, medianOf(cpu), peakRssMb(), helpers,
-                "linux-x86_64" + System.getProperty(NativeBuildSelector.EXTENSION_PROPERTY, ""));
+        System.out.printf(Locale.ROOT, "engine=nd4j variant=%s batch=%d img_s=%.3f step_s=%.5f cpu_s=%.5f sys_share=%.4f minflt_step=%.1f "
+                        + "peak_rss_mb=%d helpers=%s build=%s%n",
+                v, batch, batch / stepS, stepS, medianOf(cpu), used.systemShare(), (double) used.minorFaults() / timedSteps,
+                peakRssMb(), helpers, "linux-x86_64" + System.getProperty(NativeBuildSelector.EXTENSION_PROPERTY, ""));
+    }
+
+    /** Minor page faults and user/system CPU ticks of this process, from /proc/self/stat; zeros where it is missing. */
+    record ProcStat(long minorFaults, long userTicks, long systemTicks) {
+        static ProcStat self() {
+            try {
+                String stat = Files.readString(Path.of("/proc/self/stat"));
+                // fields after the command name (which may hold spaces), from field 3 (state) on
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
+                return new ProcStat(Long.parseLong(f[7]), Long.parseLong(f[11]), Long.parseLong(f[12]));
+            } catch (IOException | RuntimeException e) {
+                return new ProcStat(0, 0, 0);
+            }
+        }
+
+        ProcStat minus(ProcStat earlier) {
+            return new ProcStat(minorFaults - earlier.minorFaults, userTicks - earlier.userTicks, systemTicks - earlier.systemTicks);
+        }
+
+        /** System time / (user + system time); NaN when no tick passed. */
+        double systemShare() {
+            long all = userTicks + systemTicks;
+            return all == 0 ? Double.NaN : (double) systemTicks / all;
+        }
     }
 
     /** CPU time of the whole process, native OpenMP threads included (ThreadMXBean would miss them). */

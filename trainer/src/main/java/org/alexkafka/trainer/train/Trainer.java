@@ -166,6 +166,7 @@ public final class Trainer {
       }
       setLearningRate(parallel, cursor == null || cursor.atEpochStart() ? schedule.atEpochStart(epoch.epoch()) : schedule.learningRate());
       long rejectedSeen = 0;
+      double regularization = Double.NaN;
 
       while (true) {
         if (stopRequested) {
@@ -186,7 +187,9 @@ public final class Trainer {
         if (!batch.isEmpty()) {
           DataSet data = assembler.assemble(batch.stream().map(TrainSample::sample).toList());
           long t1 = System.nanoTime();
-          double regularization = net.calcRegularizationScore(true);
+          if (Double.isNaN(regularization) || iteration % cfg.logEvery() == 0) {
+            regularization = net.calcRegularizationScore(true); // 8 norms: refreshed per log interval, not per step
+          }
           long stepSeed = seed * 1_000_000_007L + iteration;
           double score;
           if (parallel != null) {

@@ -233,6 +233,27 @@ class FastPathEquivalenceTest {
 
         assertSameLossAndGradients(reference, fast);
         assertEachConvolutionRanForwardOnce(fast);
+        assertOnlyFirstConvolutionSkippedItsInputGradient(fast, 1);
+    }
+
+    /**
+     * The convolutions that read the network's input (conv1; both halves of a two-tower conv1)
+     * computed weight and bias gradients only; every other convolution its input gradient too.
+     */
+    static void assertOnlyFirstConvolutionSkippedItsInputGradient(Model model, int firstLayers) {
+        Layer[] layers = model instanceof MultiLayerNetwork n ? n.getLayers() : ((ComputationGraph) model).getLayers();
+        int skipped = 0;
+        for (Layer layer : layers) {
+            if (layer.getHelper() instanceof LeanConvHelper helper) {
+                String name = layer.conf().getLayer().getLayerName();
+                boolean first = name != null && name.startsWith("conv") ? name.startsWith("conv1") : layer.getIndex() == 0;
+                assertThat(helper.inputGradientNeeded()).as("input gradient of layer %s", layer.getIndex()).isEqualTo(!first);
+                assertThat(helper.weightOnlyBackwardPasses()).as("weight-only backward passes of layer %s", layer.getIndex())
+                        .isEqualTo(first ? 1 : 0);
+                skipped += first ? 1 : 0;
+            }
+        }
+        assertThat(skipped).isEqualTo(firstLayers);
     }
 
     /**
@@ -257,6 +278,16 @@ class FastPathEquivalenceTest {
      */
     @Test
     void chunkedLrnAndConvolutionBackwardEqualBuiltInPath() {
+        chunkedLrnAndConvolutionBackwardEqualBuiltInPath(false);
+    }
+
+    /** The same with conv1 computing its input gradient too: conv2d_bp in chunks ({@code backpropInChunks}). */
+    @Test
+    void chunkedConvolutionBackwardWithInputGradientEqualsBuiltInPath() {
+        chunkedLrnAndConvolutionBackwardEqualBuiltInPath(true);
+    }
+
+    void chunkedLrnAndConvolutionBackwardEqualBuiltInPath(boolean conv1InputGradient) {
         MultiLayerNetwork reference = smallAlexNet();
         MultiLayerNetwork fast = smallAlexNet();
         fast.setParams(reference.params().dup());
@@ -265,8 +296,11 @@ class FastPathEquivalenceTest {
         int chunked = 0;
         for (Layer layer : fast.getLayers()) {
             if (layer.getHelper() instanceof LeanConvHelper conv) {
-                // conv1's input is 3 x 67 x 67 = 13467 per image: chunks of 3 and 1 images; later layers in one piece
-                LayerHelpers.replaceHelper(layer, new LeanConvHelper(conv.delegate(), (AbstractLayer<?>) layer, 45_000));
+                // conv1's input is 3 x 67 x 67 = 13467 per image: conv2d_bp in chunks of 3 and 1 images; its
+                // weight-only path (scratch 13467 + 1800 per image, an eighth of the budget) one image at a time;
+                // later layers in one piece
+                LayerHelpers.replaceHelper(layer, new LeanConvHelper(conv.delegate(), (AbstractLayer<?>) layer, 45_000,
+                        conv.inputGradientNeeded() || conv1InputGradient));
                 chunked++;
             } else if (layer.getHelper() instanceof ChannelLrnHelper) {
                 // LRN1 8 x 15 x 15 = 1800 per image, LRN2 16 x 7 x 7 = 784: chunks of 1 image, and of 3 and 1
@@ -279,6 +313,7 @@ class FastPathEquivalenceTest {
         assertEachConvolutionRanForwardOnce(fast);
         var conv1 = (LeanConvHelper) fast.getLayer(0).getHelper();
         assertThat(conv1.chunkedBackwardPasses()).as("conv1's backward pass ran in chunks").isEqualTo(1);
+        assertThat(conv1.weightOnlyBackwardPasses()).isEqualTo(conv1InputGradient ? 0 : 1);
         assertThat(((LeanConvHelper) fast.getLayer(3).getHelper()).chunkedBackwardPasses()).isZero();
     }
 
@@ -295,6 +330,7 @@ class FastPathEquivalenceTest {
 
         assertSameLossAndGradients(reference, fast);
         assertEachConvolutionRanForwardOnce(fast);
+        assertOnlyFirstConvolutionSkippedItsInputGradient(fast, 1);
     }
 
     @Test
