@@ -56,10 +56,6 @@ public final class EpochReader implements AutoCloseable {
     return layout.tp(p);
   }
 
-  public List<Integer> partitions() {
-    return partitions;
-  }
-
   /** The current end offsets of every partition: the extent of an epoch that starts now. */
   public Map<Integer, Long> endOffsetsNow() {
     return layout.endOffsetsNow();
@@ -77,18 +73,6 @@ public final class EpochReader implements AutoCloseable {
     }
     consumer.resume(consumer.assignment());
     this.nextPartitionIndex = Math.floorMod(partitionIndex, partitions.size());
-  }
-
-  public Map<Integer, Long> nextOffsets() {
-    return new TreeMap<>(next);
-  }
-
-  public Map<Integer, Long> endOffsets() {
-    return new TreeMap<>(end);
-  }
-
-  public int nextPartitionIndex() {
-    return nextPartitionIndex;
   }
 
   public long rejected() {
