@@ -162,7 +162,7 @@ public final class LearnBench implements Callable<Integer> {
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
     for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (arg.startsWith("-D") || arg.startsWith("-Xmx") || arg.startsWith("-Xms")) {
+      if (arg.startsWith("-D") || arg.startsWith("-Xmx") || arg.startsWith("-Xms") || arg.startsWith("-XX:")) {
         cmd.add(arg); // the JavaCPP cache dir, a native-build override, the heap
       }
     }

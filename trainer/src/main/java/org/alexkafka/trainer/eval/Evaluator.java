@@ -25,8 +25,18 @@ import org.slf4j.LoggerFactory;
  * for the centre crop and for the average softmax over an image's views. Views of one image share
  * a key, hence a partition; an image is scored once all its views have been seen, then forgotten,
  * so memory stays bounded by the images in flight.
+ *
+ * <p>Evaluating every epoch re-reads the same topic, so the samples read are kept for the next
+ * evaluation while they fit {@link #CACHE_BYTES} and the topic's end offsets have not moved (it is
+ * append-only: same end offsets, same records). On imagenette-mini (2,000 views at 64 px) this and
+ * batches of {@link #MIN_BATCH} took an evaluation from 1.45 s to about 0.45 s, a quarter of an epoch.
  */
 public final class Evaluator {
+
+  /** Inference only, so the batch does not change any result; 128 (the paper's) forwards ~1.6x faster than 32 here. */
+  public static final int MIN_BATCH = 128;
+  /** The most pixel bytes kept between evaluations (about 21,000 views at 64 px; no 224 px validation set of note). */
+  public static final long CACHE_BYTES = 256L << 20;
 
   private static final Logger log = LoggerFactory.getLogger(Evaluator.class);
 
@@ -34,10 +44,13 @@ public final class Evaluator {
   private final BatchAssembler assembler;
   private final int batchSize;
 
+  private Map<Integer, Long> cachedEnds;
+  private List<Sample> cached;
+
   public Evaluator(KafkaConnection kafka, BatchAssembler assembler, int batchSize) {
     this.kafka = kafka;
     this.assembler = assembler;
-    this.batchSize = batchSize;
+    this.batchSize = Math.max(batchSize, MIN_BATCH);
   }
 
   public EvalResult evaluate(ComputationGraph net) {
@@ -53,21 +66,42 @@ public final class Evaluator {
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
+    props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10); // no 500 ms wait on a fetch left at a partition's end
     Scores scores = new Scores(assembler.classes(), centreViews);
     try (EpochReader reader = new EpochReader(new KafkaConsumer<>(props, new StringDeserializer(), RecordSerdes.sample()),
         kafka.topics().samplesVal(), assembler::problem)) {
-      reader.seek(Map.of(), reader.endOffsetsNow(), 0);
-      List<Sample> batch = new ArrayList<>(batchSize);
-      TrainSample s;
-      while ((s = reader.next()) != null) {
-        batch.add(s.sample());
-        if (batch.size() == batchSize) {
+      Map<Integer, Long> ends = reader.endOffsetsNow();
+      if (cached != null && ends.equals(cachedEnds)) {
+        for (int from = 0; from < cached.size(); from += batchSize) {
+          List<Sample> batch = cached.subList(from, Math.min(cached.size(), from + batchSize));
           scores.add(batch, net.outputSingle(false, assembler.features(batch)));
-          batch.clear();
         }
-      }
-      if (!batch.isEmpty()) {
-        scores.add(batch, net.outputSingle(false, assembler.features(batch)));
+      } else {
+        cached = null;
+        List<Sample> keep = new ArrayList<>();
+        long kept = 0;
+        reader.seek(Map.of(), ends, 0);
+        List<Sample> batch = new ArrayList<>(batchSize);
+        TrainSample s;
+        while ((s = reader.next()) != null) {
+          batch.add(s.sample());
+          if (keep != null) {
+            kept += s.sample().getPixels().remaining();
+            keep = kept <= CACHE_BYTES ? keep : null;
+          }
+          if (keep != null) {
+            keep.add(s.sample());
+          }
+          if (batch.size() == batchSize) {
+            scores.add(batch, net.outputSingle(false, assembler.features(batch)));
+            batch.clear();
+          }
+        }
+        if (!batch.isEmpty()) {
+          scores.add(batch, net.outputSingle(false, assembler.features(batch)));
+        }
+        cached = keep;
+        cachedEnds = ends;
       }
     }
     EvalResult result = scores.result();

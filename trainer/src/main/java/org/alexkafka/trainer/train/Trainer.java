@@ -216,21 +216,28 @@ public final class Trainer {
           }
         }
         if (epochOver) {
-          log.info("epoch {} done at iteration {} ({} samples trained in all)", epoch.epoch(), iteration, samplesTrained);
-          if (cfg.evalEachEpoch()) {
-            evaluateAndReport(evaluator, metrics, epoch.epoch());
-            ended = applySchedule(parallel, metrics, epoch.epoch());
+          int done = epoch.epoch();
+          int next = done + 1;
+          log.info("epoch {} done at iteration {} ({} samples trained in all)", done, iteration, samplesTrained);
+          boolean nextStarted = false;
+          if (cfg.follow() || next <= cfg.epochs()) {
+            nextStarted = startEpoch(epoch, next);
+            epoch.prefetch(); // its shuffle buffer fills while the network is evaluated
           }
-          int next = epoch.epoch() + 1;
+          if (cfg.evalEachEpoch()) {
+            evaluateAndReport(evaluator, metrics, done);
+            ended = applySchedule(parallel, metrics, done);
+          }
           if (ended == null && !cfg.follow() && next > cfg.epochs()) {
             ended = RunEnd.EPOCHS_DONE;
           }
-          if (ended != null) {
-            epoch.startEpoch(next, seed); // the checkpoint then says: this epoch is done
-            break;
-          }
-          if (!startEpoch(epoch, next)) {
+          if (ended == null && !nextStarted) {
             ended = stopRequested ? RunEnd.STOPPED : RunEnd.NO_SAMPLES;
+          }
+          if (ended != null) {
+            if (epoch.epoch() != next) {
+              epoch.startEpoch(next, seed); // the checkpoint then says: this epoch is done
+            }
             break;
           }
           setLearningRate(parallel, schedule.atEpochStart(epoch.epoch()));
