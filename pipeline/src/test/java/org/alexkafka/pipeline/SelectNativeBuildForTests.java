@@ -1,6 +1,6 @@
 package org.alexkafka.pipeline;
 
-import org.alexkafka.trainer.speed.NativeBuildSelector;
+import org.alexkafka.trainer.engine.dl4j.speed.NativeBuildSelector;
 import org.junit.platform.launcher.LauncherSession;
 import org.junit.platform.launcher.LauncherSessionListener;
 

@@ -1,5 +1,6 @@
 package org.alexkafka.pipeline.bench;
 
+import org.alexkafka.trainer.checkpoint.Npy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.ByteArrayOutputStream;

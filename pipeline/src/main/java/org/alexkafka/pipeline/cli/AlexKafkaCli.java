@@ -31,7 +31,7 @@ public final class AlexKafkaCli implements Callable<Integer> {
       "org.alexkafka.augment.render.RenderSamples",
       "org.alexkafka.ingest.bench.DecodeBench",
       "org.alexkafka.augment.bench.AugmentBench",
-      "org.alexkafka.trainer.speed.TrainSpeedBench",
+      "org.alexkafka.trainer.bench.TrainSpeedBench",
       "org.alexkafka.pipeline.bench.LearnBench");
 
   @Option(names = "--metrics-port", defaultValue = "${env:METRICS_PORT:--1}",
@@ -58,7 +58,7 @@ public final class AlexKafkaCli implements Callable<Integer> {
    */
   private static void selectNativeBuild() {
     try {
-      Class.forName("org.alexkafka.trainer.speed.NativeBuildSelector").getMethod("selectBeforeNd4jLoads").invoke(null);
+      Class.forName("org.alexkafka.trainer.engine.dl4j.speed.NativeBuildSelector").getMethod("selectBeforeNd4jLoads").invoke(null);
     } catch (ClassNotFoundException | NoClassDefFoundError e) {
       log.debug("no trainer in this distribution: no native build to choose");
     } catch (ReflectiveOperationException e) {

@@ -22,6 +22,7 @@ import org.alexkafka.trainer.train.Trainer;
 import org.alexkafka.trainer.data.ShuffledEpoch;
 import org.alexkafka.trainer.train.LearningRateSchedule;
 import org.alexkafka.trainer.train.TrainerConfig;
+import org.alexkafka.trainer.engine.EngineKind;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -129,6 +130,7 @@ public final class PipelineRun {
         try {
           result = trainer.run();
         } finally {
+          trainer.close();
           finished.countDown();
         }
         Runtime.getRuntime().removeShutdownHook(stopOnCtrlC);
@@ -199,7 +201,8 @@ public final class PipelineRun {
         work.resolve("checkpoints").toString(), 200, 2, 2048, ShuffledEpoch.DEFAULT_BLOCK,
         new LearningRateSchedule.Settings("plateau", 0.01, 3, LearningRateSchedule.Settings.DEFAULT_THRESHOLD,
             LearningRateSchedule.Settings.DEFAULT_MAX_REDUCTIONS, List.of()), cfg.devices(), cfg.seed(),
-        work.resolve("train").toString(), 10, true, 0, cfg.watch() ? 0 : cfg.trainTime().toSeconds(), 120);
+        work.resolve("train").toString(), 10, true, 0, cfg.watch() ? 0 : cfg.trainTime().toSeconds(), 120,
+        EngineKind.DL4J, "cpu");
   }
 
   private static void step(String what) {

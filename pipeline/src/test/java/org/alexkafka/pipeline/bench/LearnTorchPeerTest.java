@@ -1,5 +1,6 @@
 package org.alexkafka.pipeline.bench;
 
+import org.alexkafka.trainer.checkpoint.Npy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -9,7 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.alexkafka.trainer.model.AlexNet;
+import org.alexkafka.trainer.engine.dl4j.AlexNet;
 import org.alexkafka.trainer.model.AlexNetSpec;
 import org.alexkafka.trainer.train.LearningRateSchedule;
 import org.deeplearning4j.nn.graph.ComputationGraph;

@@ -1,5 +1,6 @@
 package org.alexkafka.pipeline.bench;
 
+import org.alexkafka.trainer.checkpoint.Npy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -144,7 +145,7 @@ class SampleExportTest {
     BatchAssembler assembler = new BatchAssembler(e.mean(), CROP, 3);
     for (var split : List.of(Map.entry("train", e.train()), Map.entry("val", e.val()))) {
       Npy.Array torch = Npy.read(tmp.resolve(split.getKey() + "_batch.npy"));
-      float[] java = assembler.features(split.getValue()).data().asFloat();
+      float[] java = assembler.features(split.getValue());
       assertThat(torch.shape()).containsExactly(split.getValue().size(), 3, CROP, CROP);
       assertThat(torch.floats()).as(split.getKey()).containsExactly(java); // bit for bit
     }

@@ -4,23 +4,29 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
-import org.alexkafka.trainer.speed.LayerHelpers;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
+import org.alexkafka.trainer.engine.Engine;
+import org.alexkafka.trainer.engine.ParameterLayout;
+import org.alexkafka.trainer.engine.Tensor;
+import org.alexkafka.trainer.engine.Tensors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checkpoints as directories {@code ckpt-<iteration>/} holding {@code model.zip} (DL4J: parameters,
- * configuration and updater state) and {@code state.json} ({@link CheckpointState}). A checkpoint
+ * Checkpoints as directories {@code ckpt-<iteration>/} holding {@code parameters.npz} and {@code
+ * momentum.npz} (every tensor of {@link ParameterLayout} by name: engine-neutral, and readable by
+ * {@code numpy.load}) and {@code state.json} ({@link CheckpointState}, with the configuration). A checkpoint
  * is written into a hidden temporary directory, flushed, then renamed into place in one atomic
  * move, so a crash never leaves a half-written checkpoint under a checkpoint's name.
  */
@@ -32,8 +38,12 @@ public final class CheckpointStore {
   /** Where a save writes before its rename; one left behind is a save that crashed. */
   static final String WRITING_PREFIX = ".writing-";
 
-  /** A checkpoint read back. */
-  public record Loaded(Path dir, ComputationGraph net, CheckpointState state) {
+  static final String PARAMETERS = "parameters.npz";
+  static final String MOMENTUM = "momentum.npz";
+  static final String STATE = "state.json";
+
+  /** A checkpoint read back: parameters and momentum in {@link ParameterLayout}. */
+  public record Loaded(Path dir, Tensors parameters, Tensors momentum, CheckpointState state) {
   }
 
   private final Path root;
@@ -48,14 +58,16 @@ public final class CheckpointStore {
     return root;
   }
 
-  public Path save(ComputationGraph net, CheckpointState state) {
+  public Path save(Engine engine, CheckpointState state) {
     try {
       Files.createDirectories(root);
       deleteUnfinishedSaves();
       Path target = root.resolve(String.format("%s%010d", PREFIX, state.iteration()));
       Path tmp = Files.createTempDirectory(root, WRITING_PREFIX);
-      ModelSerializer.writeModel(net, tmp.resolve("model.zip").toFile(), true);
-      JSON.writeValue(tmp.resolve("state.json").toFile(), state);
+      writeTensors(tmp.resolve(PARAMETERS), engine.parameters());
+      writeTensors(tmp.resolve(MOMENTUM), engine.momentum());
+      JSON.writeValue(tmp.resolve(STATE).toFile(), state);
+      fsync(tmp);
       if (Files.exists(target)) {
         deleteTree(target); // the same iteration saved again (e.g. the end of a run right after a periodic one)
       }
@@ -79,7 +91,7 @@ public final class CheckpointStore {
     }
     try (Stream<Path> s = Files.list(root)) {
       return s.filter(p -> p.getFileName().toString().startsWith(PREFIX))
-          .filter(p -> Files.exists(p.resolve("state.json")) && Files.exists(p.resolve("model.zip")))
+          .filter(p -> Files.exists(p.resolve(STATE)) && Files.exists(p.resolve(PARAMETERS)) && Files.exists(p.resolve(MOMENTUM)))
           .sorted(Comparator.comparing(p -> p.getFileName().toString())).toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -94,24 +106,52 @@ public final class CheckpointStore {
   /** Reads a checkpoint directory (or the newest checkpoint in a checkpoint root). */
   public static Loaded load(Path dirOrRoot) {
     Path dir = dirOrRoot;
-    if (!Files.exists(dir.resolve("state.json"))) {
+    if (!Files.exists(dir.resolve(STATE))) {
       dir = new CheckpointStore(dirOrRoot, 1).latest()
           .orElseThrow(() -> new IllegalArgumentException("no checkpoint in " + dirOrRoot));
     }
     try {
-      var tree = JSON.readTree(dir.resolve("state.json").toFile());
+      var tree = JSON.readTree(dir.resolve(STATE).toFile());
       int format = tree.path("formatVersion").asInt(-1);
       if (format != CheckpointState.FORMAT_VERSION) { // checked first: older formats have other fields
         throw new IllegalArgumentException("checkpoint " + dir + " has format " + format + ", this trainer reads "
             + CheckpointState.FORMAT_VERSION + "; train with --from-beginning or another checkpoint directory");
       }
       CheckpointState state = JSON.treeToValue(tree, CheckpointState.class);
-      LayerHelpers.beforeBuildingNetworks();
-      ComputationGraph net = ModelSerializer.restoreComputationGraph(dir.resolve("model.zip").toFile(), true);
-      LayerHelpers.enable(net); // helpers are per layer instance: a restored network needs them again
-      return new Loaded(dir, net, state);
+      var spec = state.config().spec();
+      Tensors parameters = readTensors(dir.resolve(PARAMETERS)).checkFits(spec);
+      Tensors momentum = readTensors(dir.resolve(MOMENTUM)).checkFits(spec);
+      return new Loaded(dir, parameters, momentum, state);
     } catch (IOException e) {
       throw new UncheckedIOException("could not read checkpoint " + dir, e);
+    }
+  }
+
+  private static void writeTensors(Path file, Tensors tensors) throws IOException {
+    Map<String, Npy.Array> arrays = new LinkedHashMap<>();
+    tensors.byName().forEach((name, t) -> arrays.put(name, Npy.ofFloats(t.data(), t.shape())));
+    Npz.write(file, arrays);
+  }
+
+  private static Tensors readTensors(Path file) throws IOException {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Npy.Array> e : Npz.read(file).entrySet()) {
+      if (!e.getValue().descr().equals(Npy.FLOAT32)) {
+        throw new IOException(file + ": " + e.getKey() + " is " + e.getValue().descr() + ", not float32");
+      }
+      out.put(e.getKey(), new Tensor(e.getValue().shape(), e.getValue().floats()));
+    }
+    return new Tensors(out);
+  }
+
+  /** Flushes the files of a finished save to disk before its rename makes it visible. */
+  private static void fsync(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+          ch.force(true);
+        }
+      }
     }
   }
 

@@ -1,5 +1,8 @@
 package org.alexkafka.trainer.cli;
 
+import org.alexkafka.trainer.engine.Engine;
+import org.alexkafka.trainer.engine.EngineKind;
+import org.alexkafka.trainer.engine.Engines;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -37,6 +40,14 @@ public class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--stats-timeout", defaultValue = "${env:STATS_TIMEOUT:-60}", description = "Env STATS_TIMEOUT.")
   long statsTimeout;
 
+  @Option(names = "--engine", defaultValue = "${env:EVAL_ENGINE:-}",
+      description = "dl4j or torch; default: the engine that trained the checkpoint (env EVAL_ENGINE).")
+  String engine;
+
+  @Option(names = "--device", defaultValue = "${env:EVAL_DEVICE:-cpu}",
+      description = "cpu, cuda or cuda:N (torch only; env EVAL_DEVICE; default ${DEFAULT-VALUE}).")
+  String device;
+
   @Option(names = "--report-dir", defaultValue = "${env:REPORT_RUN_DIR:-}",
       description = "Also write the report (HTML + PNG) into DIR/report, with the training series of DIR/metrics.jsonl "
           + "(the trainer's --run-dir). Env REPORT_RUN_DIR.")
@@ -52,7 +63,8 @@ public class EvaluateCommand implements Callable<Integer> {
     if (reportRunDir != null && !reportRunDir.isBlank()) {
       collector = new ReportCollector(CheckpointStore.load(Path.of(checkpoint)).state().config().spec().classes(), 32);
     }
-    EvalResult r = evaluate(kafka.toConnection(), Path.of(checkpoint), batch, Duration.ofSeconds(statsTimeout),
+    EngineKind kind = engine == null || engine.isBlank() ? null : EngineKind.parse(engine);
+    EvalResult r = evaluate(kafka.toConnection(), Path.of(checkpoint), kind, device, batch, Duration.ofSeconds(statsTimeout),
         collector == null ? (sample, p) -> { } : collector);
     System.out.println(r.summary());
     if (collector != null) {
@@ -62,14 +74,18 @@ public class EvaluateCommand implements Callable<Integer> {
   }
 
   public static EvalResult evaluate(KafkaConnection kafka, Path checkpoint, int batch, Duration statsTimeout) {
-    return evaluate(kafka, checkpoint, batch, statsTimeout, (sample, p) -> { });
+    return evaluate(kafka, checkpoint, null, "cpu", batch, statsTimeout, (sample, p) -> { });
   }
 
-  public static EvalResult evaluate(KafkaConnection kafka, Path checkpoint, int batch, Duration statsTimeout,
-                                    BiConsumer<Sample, float[]> centreViews) {
+  /** Evaluates a checkpoint on {@code kind} (null: the engine that saved it), whichever engine trained it. */
+  public static EvalResult evaluate(KafkaConnection kafka, Path checkpoint, EngineKind kind, String device, int batch,
+                                    Duration statsTimeout, BiConsumer<Sample, float[]> centreViews) {
     CheckpointStore.Loaded loaded = CheckpointStore.load(checkpoint);
     AlexNetSpec spec = loaded.state().config().spec();
     BatchAssembler assembler = new BatchAssembler(StatsReader.latestMean(kafka, statsTimeout), spec.inputSize(), spec.classes());
-    return new Evaluator(kafka, assembler, batch).evaluate(loaded.net(), centreViews);
+    EngineKind use = kind != null ? kind : loaded.state().config().engine();
+    try (Engine engine = Engines.restore(use, spec, device, 1, loaded.parameters(), null)) {
+      return new Evaluator(kafka, assembler, batch).evaluate(engine, centreViews);
+    }
   }
 }

@@ -1,5 +1,6 @@
 package org.alexkafka.trainer.cli;
 
+import org.alexkafka.trainer.engine.EngineKind;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -98,6 +99,15 @@ public class TrainCommand implements Callable<Integer> {
       description = "Data-parallel workers: GPUs with CUDA, threads on CPU (env TRAIN_DEVICES).")
   int devices;
 
+  @Option(names = "--engine", defaultValue = "${env:TRAIN_ENGINE:-dl4j}",
+      description = "dl4j (DL4J/ND4J, CPU) or torch (libtorch: CPU or CUDA); checkpoints are engine-neutral, so a run "
+          + "may be resumed on the other engine (env TRAIN_ENGINE; default ${DEFAULT-VALUE}).")
+  String engine;
+
+  @Option(names = "--device", defaultValue = "${env:TRAIN_DEVICE:-cpu}",
+      description = "cpu, cuda or cuda:N (cuda needs --engine torch and the GPU build; env TRAIN_DEVICE; default ${DEFAULT-VALUE}).")
+  String device;
+
   @Option(names = "--seed", defaultValue = "${env:TRAIN_SEED:-42}", description = "Env TRAIN_SEED.")
   long seed;
 
@@ -135,7 +145,7 @@ public class TrainCommand implements Callable<Integer> {
         checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock,
         new LearningRateSchedule.Settings(lrSchedule, learningRate, patience, lrThreshold, maxReductions, parseSteps(lrSteps)),
         devices, seed, runDir, logEvery, evalEachEpoch, maxIterations, maxSeconds,
-        statsTimeout);
+        statsTimeout, EngineKind.parse(engine), device);
   }
 
   private static List<Integer> parseSteps(String s) {
@@ -151,7 +161,13 @@ public class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    Trainer trainer = new Trainer(config(), kafka.toConnection(), registry);
+    TrainerConfig cfg;
+    try {
+      cfg = config();
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), e.getMessage());
+    }
+    Trainer trainer = new Trainer(cfg, kafka.toConnection(), registry);
     CountDownLatch done = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       trainer.stop(); // Ctrl-C / SIGTERM: finish the step, write a checkpoint, then exit
@@ -171,6 +187,7 @@ public class TrainCommand implements Callable<Integer> {
       }
       return 0;
     } finally {
+      trainer.close();
       done.countDown();
       try {
         Runtime.getRuntime().removeShutdownHook(hook);

@@ -3,14 +3,12 @@ package org.alexkafka.trainer.data;
 import java.nio.ByteBuffer;
 import java.util.List;
 import org.alexkafka.schemas.Sample;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
+import org.alexkafka.trainer.engine.Batch;
 
 /**
  * Turns samples into one network batch: 8-bit interleaved RGB crops become float NCHW, minus the
  * mean image's matching crop (mirrored when the sample is), plus the sample's lighting shift.
- * Everything is written into one float[] and handed to ND4J in one copy.
+ * Everything is written into one float[], the form every engine takes ({@link Batch}).
  */
 public final class BatchAssembler {
 
@@ -58,12 +56,17 @@ public final class BatchAssembler {
     return null;
   }
 
-  /** Features [n, 3, crop, crop] and one-hot labels [n, classes]. */
-  public DataSet assemble(List<Sample> samples) {
-    return new DataSet(features(samples), labels(samples));
+  /** The samples as one engine batch: features [n, 3, crop, crop] and class indices. */
+  public Batch batch(List<Sample> samples) {
+    int[] labels = new int[samples.size()];
+    for (int b = 0; b < samples.size(); b++) {
+      labels[b] = samples.get(b).getClassIndex();
+    }
+    return new Batch(samples.size(), 3, cropSize, cropSize, features(samples), labels);
   }
 
-  public INDArray features(List<Sample> samples) {
+  /** Features [n, 3, crop, crop], NCHW, row-major. */
+  public float[] features(List<Sample> samples) {
     int plane = cropSize * cropSize;
     float[] out = new float[samples.size() * 3 * plane];
     for (int b = 0; b < samples.size(); b++) {
@@ -74,7 +77,7 @@ public final class BatchAssembler {
       }
       fill(s, out, b * 3 * plane);
     }
-    return Nd4j.create(out, new long[] {samples.size(), 3, cropSize, cropSize}, 'c');
+    return out;
   }
 
   private void fill(Sample s, float[] out, int base) {
@@ -100,13 +103,5 @@ public final class BatchAssembler {
         out[o + 2 * plane] = (px.get(pi + 2) & 0xFF) - m[mi + 2] + lb;
       }
     }
-  }
-
-  public INDArray labels(List<Sample> samples) {
-    float[] out = new float[samples.size() * classes];
-    for (int b = 0; b < samples.size(); b++) {
-      out[b * classes + samples.get(b).getClassIndex()] = 1f;
-    }
-    return Nd4j.create(out, new long[] {samples.size(), classes}, 'c');
   }
 }

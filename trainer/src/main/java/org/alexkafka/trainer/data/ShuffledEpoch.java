@@ -96,16 +96,6 @@ public final class ShuffledEpoch implements AutoCloseable {
     return reader.rejected();
   }
 
-  /**
-   * Starts reading now rather than at the first {@link #next()}: the trainer calls it before an
-   * evaluation, so the shuffle buffer fills while the network is evaluated.
-   */
-  public void prefetch() {
-    if (loader == null && !over) {
-      startLoader();
-    }
-  }
-
   /** The next sample of this epoch, or null when the epoch is over. */
   public TrainSample next() {
     if (over) {

@@ -15,8 +15,7 @@ import org.alexkafka.trainer.data.TrainSample;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.ndarray.INDArray;
+import org.alexkafka.trainer.engine.Engine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,15 +52,15 @@ public final class Evaluator {
     this.batchSize = Math.max(batchSize, MIN_BATCH);
   }
 
-  public EvalResult evaluate(ComputationGraph net) {
-    return evaluate(net, (sample, probabilities) -> { });
+  public EvalResult evaluate(Engine engine) {
+    return evaluate(engine, (sample, probabilities) -> { });
   }
 
   /**
    * Evaluates, and hands every centre view (variant 0) with its softmax output to {@code centreViews}
    * (the report's confusion matrix and sample grid).
    */
-  public EvalResult evaluate(ComputationGraph net, BiConsumer<Sample, float[]> centreViews) {
+  public EvalResult evaluate(Engine engine, BiConsumer<Sample, float[]> centreViews) {
     Map<String, Object> props = kafka.clientProperties();
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -74,7 +73,7 @@ public final class Evaluator {
       if (cached != null && ends.equals(cachedEnds)) {
         for (int from = 0; from < cached.size(); from += batchSize) {
           List<Sample> batch = cached.subList(from, Math.min(cached.size(), from + batchSize));
-          scores.add(batch, net.outputSingle(false, assembler.features(batch)));
+          scores.add(batch, engine.predict(assembler.batch(batch)));
         }
       } else {
         cached = null;
@@ -93,12 +92,12 @@ public final class Evaluator {
             keep.add(s.sample());
           }
           if (batch.size() == batchSize) {
-            scores.add(batch, net.outputSingle(false, assembler.features(batch)));
+            scores.add(batch, engine.predict(assembler.batch(batch)));
             batch.clear();
           }
         }
         if (!batch.isEmpty()) {
-          scores.add(batch, net.outputSingle(false, assembler.features(batch)));
+          scores.add(batch, engine.predict(assembler.batch(batch)));
         }
         cached = keep;
         cachedEnds = ends;
@@ -133,8 +132,7 @@ public final class Evaluator {
       this.centreViews = centreViews;
     }
 
-    void add(List<Sample> batch, INDArray probabilities) {
-      float[] p = probabilities.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).data().asFloat();
+    void add(List<Sample> batch, float[] p) {
       for (int b = 0; b < batch.size(); b++) {
         Sample s = batch.get(b);
         int base = b * classes;

@@ -15,6 +15,7 @@ import org.alexkafka.schemas.serde.RecordSerdes;
 import org.alexkafka.trainer.checkpoint.CheckpointState;
 import org.alexkafka.trainer.checkpoint.CheckpointStore;
 import org.alexkafka.trainer.data.BatchAssembler;
+import org.alexkafka.trainer.data.BatchFeed;
 import org.alexkafka.trainer.data.Cursor;
 import org.alexkafka.trainer.data.BlockReader;
 import org.alexkafka.trainer.data.MeanImage;
@@ -27,14 +28,13 @@ import org.alexkafka.trainer.eval.Evaluator;
 import org.alexkafka.trainer.report.ReportCollector;
 import org.alexkafka.trainer.report.TrainingReports;
 import org.alexkafka.trainer.eval.TopK;
-import org.alexkafka.trainer.model.AlexNet;
+import org.alexkafka.trainer.engine.Batch;
+import org.alexkafka.trainer.engine.Engine;
+import org.alexkafka.trainer.engine.Engines;
 import org.alexkafka.trainer.model.AlexNetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * restore the latest checkpoint (network, updater, iteration, epoch, lr, cursor) or build a fresh network
  * loop:
  *   batch  = next batchSize samples of the epoch, through the shuffle buffer   (data time)
- *   step   = the paper's momentum SGD on the batch (1 device or N in parallel) (compute time)
+ *   step   = the paper's momentum SGD on the batch, by the engine (dl4j or torch)  (compute time)
  *   every logEvery: log line + metrics row; every checkpointEvery: checkpoint
  *   epoch over: evaluate; the plateau rule keeps, divides or ends; checkpoint; next epoch, freshly shuffled
  * stop (epochs done, plateau after the last reduction, converged, limit, stop()): checkpoint, with the reason
@@ -54,8 +54,10 @@ import org.slf4j.LoggerFactory;
  * An epoch is one pass over samples.train up to the end offsets taken when it starts, in a fresh
  * global order drawn from (seed, epoch) ({@link ShuffledEpoch}); samples published later join the
  * next epoch.
+ *
+ * <p>The engine stays open after {@link #run} (so its parameters can be read); {@link #close} frees it.
  */
-public final class Trainer {
+public final class Trainer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
 
@@ -76,7 +78,7 @@ public final class Trainer {
   private Consumer<List<SampleRef>> batchListener = refs -> { };
 
   // the loop's state
-  private ComputationGraph net;
+  private Engine engine;
   private long iteration;
   private long samplesTrained;
   private long seed;
@@ -85,6 +87,7 @@ public final class Trainer {
   private ReportCollector lastCollector;
   private long lastEvalIteration = -1;
   private RunEnd runEnd;
+  private Cursor trained; // where the epoch stands after the last trained batch
 
   public Trainer(TrainerConfig cfg, KafkaConnection kafka, MeterRegistry registry) {
     this.cfg = cfg;
@@ -102,9 +105,17 @@ public final class Trainer {
     this.batchListener = listener;
   }
 
-  /** The network being trained (after {@link #run}: the trained one). */
-  public ComputationGraph network() {
-    return net;
+  /** The engine training the network (after {@link #run}: holding the trained one). */
+  public Engine engine() {
+    return engine;
+  }
+
+  @Override
+  public void close() {
+    if (engine != null) {
+      engine.close();
+      engine = null;
+    }
   }
 
   public Result run() {
@@ -124,21 +135,22 @@ public final class Trainer {
         throw new IllegalArgumentException("checkpoint " + loaded.dir() + " holds " + st.config().spec()
             + " but this run asks for " + spec + "; use --from-beginning or another checkpoint directory");
       }
-      net = loaded.net();
+      engine = Engines.restore(cfg.engine(), spec, cfg.device(), cfg.devices(), loaded.parameters(), loaded.momentum());
       iteration = st.iteration();
       samplesTrained = st.samplesTrained();
       seed = st.seed();
       schedule = LearningRateSchedule.of(cfg, st.schedule());
       cursor = st.cursor();
       endedBefore = st.ended();
-      log.info("resuming from {}: epoch {}, iteration {}, lr {}", loaded.dir(), st.epoch(), iteration, st.learningRate());
+      log.info("resuming from {}: epoch {}, iteration {}, lr {} (saved by the {} engine, resumed by {})", loaded.dir(),
+          st.epoch(), iteration, st.learningRate(), st.config().engine().id(), cfg.engine().id());
     } else {
-      net = AlexNet.build(spec);
+      engine = Engines.create(cfg.engine(), spec, cfg.device(), cfg.devices());
       seed = cfg.seed();
       schedule = LearningRateSchedule.of(cfg, null);
     }
-    log.info("training {} parameters ({} M), global batch {} over {} device(s)", net.numParams(),
-        String.format("%.1f", net.numParams() / 1e6), cfg.batchSize(), cfg.devices());
+    log.info("training {} parameters ({} M) on the {} engine ({}), global batch {} over {} device(s)", engine.parameterCount(),
+        String.format("%.1f", engine.parameterCount() / 1e6), engine.name(), engine.device(), cfg.batchSize(), cfg.devices());
 
     if ((endedBefore == RunEnd.PLATEAU || endedBefore == RunEnd.CONVERGED) && !cfg.follow()) {
       log.info("training in {} already ended: {}; use --from-beginning to train anew", cfg.checkpointDir(),
@@ -152,21 +164,22 @@ public final class Trainer {
     RunEnd ended = null;
     long iterationsThisRun = 0;
 
-    try (DataParallel parallel = cfg.devices() > 1 ? new DataParallel(net, cfg.devices()) : null;
-         KafkaConsumer<String, Sample> consumer = trainConsumer();
+    try (KafkaConsumer<String, Sample> consumer = trainConsumer();
          // consumer lag and fetch rates as Micrometer meters (kafka.consumer.fetch.manager.records.lag.max ...)
          KafkaClientMetrics consumerMetrics = bind(new KafkaClientMetrics(consumer));
          ShuffledEpoch epoch = new ShuffledEpoch(new BlockReader(consumer, kafka.topics().samplesTrain(), assembler::problem),
-             cfg.shuffleBlock(), cfg.shuffleBuffer(), 2 * cfg.batchSize())) {
+             cfg.shuffleBlock(), cfg.shuffleBuffer(), 2 * cfg.batchSize());
+         BatchFeed feed = new BatchFeed(assembler, cfg.batchSize(), 2)) {
       if (cursor != null && !cursor.atEpochStart()) {
         epoch.restore(cursor, seed);
-      } else if (!startEpoch(epoch, cursor == null ? 1 : cursor.epoch())) {
+        trained = epoch.cursor();
+        feed.start(epoch);
+      } else if (!startEpoch(epoch, feed, cursor == null ? 1 : cursor.epoch())) {
         return new Result(iteration, epoch.epoch(), samplesTrained, schedule.learningRate(), lastCheckpoint, null,
             stopRequested ? RunEnd.STOPPED : RunEnd.NO_SAMPLES);
       }
-      setLearningRate(parallel, cursor == null || cursor.atEpochStart() ? schedule.atEpochStart(epoch.epoch()) : schedule.learningRate());
+      engine.setLearningRate(cursor == null || cursor.atEpochStart() ? schedule.atEpochStart(epoch.epoch()) : schedule.learningRate());
       long rejectedSeen = 0;
-      double regularization = Double.NaN;
 
       while (true) {
         if (stopRequested) {
@@ -182,37 +195,29 @@ public final class Trainer {
           break;
         }
         long t0 = System.nanoTime();
-        List<TrainSample> batch = epoch.take(cfg.batchSize());
-        boolean epochOver = batch.size() < cfg.batchSize();
+        BatchFeed.Fed fed = feed.next(); // read, shuffled and assembled ahead on the feed's and the loader's threads
+        List<TrainSample> batch = fed.samples();
+        boolean epochOver = fed.epochOver();
         if (!batch.isEmpty()) {
-          DataSet data = assembler.assemble(batch.stream().map(TrainSample::sample).toList());
+          Batch data = fed.batch();
           long t1 = System.nanoTime();
-          if (Double.isNaN(regularization) || iteration % cfg.logEvery() == 0) {
-            regularization = net.calcRegularizationScore(true); // 8 norms: refreshed per log interval, not per step
-          }
-          long stepSeed = seed * 1_000_000_007L + iteration;
-          double score;
-          if (parallel != null) {
-            score = parallel.fit(data, stepSeed);
-          } else {
-            Nd4j.getRandom().setSeed(stepSeed); // dropout masks depend on (seed, iteration) only
-            net.fit(data);
-            score = net.score();
-          }
+          long stepSeed = seed * 1_000_000_007L + iteration; // dropout masks depend on (seed, iteration) only
+          double loss = engine.trainStep(data, stepSeed);
           long t2 = System.nanoTime();
           iteration++;
           iterationsThisRun++;
           samplesTrained += batch.size();
-          metrics.step(batch.size(), score - regularization, t1 - t0, t2 - t1);
+          trained = fed.after();
+          metrics.step(batch.size(), loss, t1 - t0, t2 - t1);
           metrics.rejected(epoch.rejected() - rejectedSeen);
           rejectedSeen = epoch.rejected();
           batchListener.accept(batch.stream().map(TrainSample::ref).toList());
           if (iteration % cfg.logEvery() == 0) {
-            double[] acc = TopK.accuracy(net.outputSingle(false, data.getFeatures()), data.getLabels());
+            double[] acc = TopK.accuracy(engine.predict(data), data.labels(), spec.classes());
             metrics.interval(epoch.epoch(), iteration, samplesTrained, acc[0], acc[1], schedule.learningRate());
           }
           if (cfg.checkpointEvery() > 0 && iteration % cfg.checkpointEvery() == 0) {
-            lastCheckpoint = store.save(net, state(epoch));
+            lastCheckpoint = store.save(engine, state());
           }
         }
         if (epochOver) {
@@ -221,12 +226,11 @@ public final class Trainer {
           log.info("epoch {} done at iteration {} ({} samples trained in all)", done, iteration, samplesTrained);
           boolean nextStarted = false;
           if (cfg.follow() || next <= cfg.epochs()) {
-            nextStarted = startEpoch(epoch, next);
-            epoch.prefetch(); // its shuffle buffer fills while the network is evaluated
+            nextStarted = startEpoch(epoch, feed, next); // its buffer and first batches fill while the network is evaluated
           }
           if (cfg.evalEachEpoch()) {
             evaluateAndReport(evaluator, metrics, done);
-            ended = applySchedule(parallel, metrics, done);
+            ended = applySchedule(metrics, done);
           }
           if (ended == null && !cfg.follow() && next > cfg.epochs()) {
             ended = RunEnd.EPOCHS_DONE;
@@ -237,16 +241,17 @@ public final class Trainer {
           if (ended != null) {
             if (epoch.epoch() != next) {
               epoch.startEpoch(next, seed); // the checkpoint then says: this epoch is done
+              trained = epoch.cursor();
             }
             break;
           }
-          setLearningRate(parallel, schedule.atEpochStart(epoch.epoch()));
-          lastCheckpoint = store.save(net, state(epoch));
+          engine.setLearningRate(schedule.atEpochStart(epoch.epoch()));
+          lastCheckpoint = store.save(engine, state());
         }
       }
       runEnd = ended;
       if (iterationsThisRun > 0 || ended.finished()) {
-        lastCheckpoint = store.save(net, state(epoch));
+        lastCheckpoint = store.save(engine, state());
       }
       boolean stoppedByLimit = (ended == RunEnd.MAX_ITERATIONS || ended == RunEnd.TIME_LIMIT) && iterationsThisRun > 0;
       if (stoppedByLimit && cfg.evalEachEpoch() && lastEvalIteration != iteration) {
@@ -265,7 +270,7 @@ public final class Trainer {
   /** Evaluates on samples.val, logs the metrics row and rewrites the report in the run directory. */
   private void evaluateAndReport(Evaluator evaluator, TrainingMetrics metrics, int epochNumber) {
     ReportCollector collector = new ReportCollector(cfg.spec().classes(), 32);
-    lastEval = evaluator.evaluate(net, collector);
+    lastEval = evaluator.evaluate(engine, collector);
     lastEvalIteration = iteration;
     lastCollector = collector;
     metrics.eval(epochNumber, iteration, lastEval);
@@ -281,7 +286,7 @@ public final class Trainer {
    * The plateau rule after an evaluation: keep, divide by 10 (logged and recorded), or end the run.
    * A run that follows the topic never ends by itself: past the last reduction it keeps its rate.
    */
-  private RunEnd applySchedule(DataParallel parallel, TrainingMetrics metrics, int epochNumber) {
+  private RunEnd applySchedule(TrainingMetrics metrics, int epochNumber) {
     double before = schedule.learningRate();
     LearningRateSchedule.Decision decision = schedule.afterValidation(lastEval.centreTop1Error());
     switch (decision) {
@@ -292,7 +297,7 @@ public final class Trainer {
         log.info("{}: learning rate {} -> {} (reduction {} of {})", why, before, schedule.learningRate(), st.reductions(),
             cfg.lr().maxReductions());
         metrics.learningRateChange(epochNumber, iteration, before, schedule.learningRate(), st.reductions(), why);
-        setLearningRate(parallel, schedule.learningRate());
+        engine.setLearningRate(schedule.learningRate());
         return null;
       }
       case STOP_PLATEAU, STOP_CONVERGED -> {
@@ -307,23 +312,19 @@ public final class Trainer {
     }
   }
 
-  private CheckpointState state(ShuffledEpoch epoch) {
-    return new CheckpointState(CheckpointState.FORMAT_VERSION, iteration, epoch.epoch(), samplesTrained,
-        schedule.learningRate(), schedule.state(), epoch.cursor(), cfg, seed, Instant.now().toString(), runEnd);
+  /** The checkpoint's state: the cursor after the last TRAINED batch (the feed may have read further). */
+  private CheckpointState state() {
+    return new CheckpointState(CheckpointState.FORMAT_VERSION, iteration, trained.epoch(), samplesTrained,
+        schedule.learningRate(), schedule.state(), trained, cfg, seed, Instant.now().toString(), runEnd);
   }
 
-  private void setLearningRate(DataParallel parallel, double lr) {
-    net.setLearningRate(lr);
-    if (parallel != null) {
-      parallel.setLearningRate(lr);
-    }
-  }
-
-  /** Starts an epoch; in follow mode waits for samples. False when there is nothing to train on. */
-  private boolean startEpoch(ShuffledEpoch epoch, int number) {
+  /** Starts an epoch and its feed; in follow mode waits for samples. False when there is nothing to train on. */
+  private boolean startEpoch(ShuffledEpoch epoch, BatchFeed feed, int number) {
     while (true) {
       long span = epoch.startEpoch(number, seed);
+      trained = epoch.cursor();
       if (span > 0) {
+        feed.start(epoch);
         log.info("epoch {}: samples.train offsets {}", number, epoch.cursor().endOffsets());
         return true;
       }

@@ -1,5 +1,6 @@
 package org.alexkafka.trainer.train;
 
+import org.alexkafka.trainer.engine.EngineKind;
 import org.alexkafka.trainer.data.ShuffledEpoch;
 import org.alexkafka.trainer.model.AlexNetSpec;
 
@@ -30,12 +31,15 @@ import org.alexkafka.trainer.model.AlexNetSpec;
  * @param maxIterations stop after this many iterations in total (0: no limit)
  * @param maxSeconds stop after this much wall time (0: no limit)
  * @param statsTimeoutSeconds how long to wait for the mean image on the stats topic
+ * @param engine the deep-learning engine (dl4j or torch); checkpoints are engine-neutral
+ * @param device where the engine computes: "cpu", "cuda" or "cuda:N" (torch only)
  */
 public record TrainerConfig(String profile, int classes, int inputSize, int towers, int batchSize, int epochs,
                             boolean fromBeginning, boolean follow, String checkpointDir, int checkpointEvery,
                             int keepCheckpoints, int shuffleBuffer, int shuffleBlock, LearningRateSchedule.Settings lr,
                             int devices, long seed, String runDir, int logEvery,
-                            boolean evalEachEpoch, long maxIterations, long maxSeconds, long statsTimeoutSeconds) {
+                            boolean evalEachEpoch, long maxIterations, long maxSeconds, long statsTimeoutSeconds,
+                            EngineKind engine, String device) {
 
   public TrainerConfig {
     if (!profile.equals("paper") && !profile.equals("small")) {
@@ -45,6 +49,15 @@ public record TrainerConfig(String profile, int classes, int inputSize, int towe
       throw new IllegalArgumentException("shuffle buffer and block need at least 1 sample, got " + shuffleBuffer + " and "
           + shuffleBlock);
     }
+    if (engine == null) {
+      engine = EngineKind.DL4J; // configurations saved before the engine choice
+    }
+    if (device == null || device.isBlank()) {
+      device = "cpu";
+    }
+    if (!device.equals("cpu") && !device.matches("cuda(:\\d+)?")) {
+      throw new IllegalArgumentException("device must be cpu, cuda or cuda:N, got " + device);
+    }
     if (batchSize < 1 || devices < 1 || batchSize < devices) {
       throw new IllegalArgumentException("need batch >= devices >= 1, got batch " + batchSize + ", devices " + devices);
     }
@@ -53,7 +66,7 @@ public record TrainerConfig(String profile, int classes, int inputSize, int towe
   /** The paper's settings; Kafka and paths left to the caller. */
   public static TrainerConfig defaults(String checkpointDir, String runDir) {
     return new TrainerConfig("paper", 1000, 224, 1, 128, 90, false, false, checkpointDir, 1000, 3, 1024,
-        ShuffledEpoch.DEFAULT_BLOCK, LearningRateSchedule.Settings.paper(), 1, 42, runDir, 20, true, 0, 0, 300);
+        ShuffledEpoch.DEFAULT_BLOCK, LearningRateSchedule.Settings.paper(), 1, 42, runDir, 20, true, 0, 0, 300, EngineKind.DL4J, "cpu");
   }
 
   public AlexNetSpec spec() {
@@ -66,24 +79,30 @@ public record TrainerConfig(String profile, int classes, int inputSize, int towe
   public TrainerConfig withMaxIterations(long n) {
     return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, fromBeginning, follow, checkpointDir,
         checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock, lr, devices, seed, runDir,
-        logEvery, evalEachEpoch, n, maxSeconds, statsTimeoutSeconds);
+        logEvery, evalEachEpoch, n, maxSeconds, statsTimeoutSeconds, engine, device);
   }
 
   public TrainerConfig withFromBeginning(boolean b) {
     return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, b, follow, checkpointDir,
         checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock, lr, devices, seed, runDir,
-        logEvery, evalEachEpoch, maxIterations, maxSeconds, statsTimeoutSeconds);
+        logEvery, evalEachEpoch, maxIterations, maxSeconds, statsTimeoutSeconds, engine, device);
   }
 
   public TrainerConfig withDirs(String checkpoints, String run) {
     return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, fromBeginning, follow, checkpoints,
         checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock, lr, devices, seed, run,
-        logEvery, evalEachEpoch, maxIterations, maxSeconds, statsTimeoutSeconds);
+        logEvery, evalEachEpoch, maxIterations, maxSeconds, statsTimeoutSeconds, engine, device);
+  }
+
+  public TrainerConfig withEngine(EngineKind kind, String onDevice) {
+    return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, fromBeginning, follow, checkpointDir,
+        checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock, lr, devices, seed, runDir,
+        logEvery, evalEachEpoch, maxIterations, maxSeconds, statsTimeoutSeconds, kind, onDevice);
   }
 
   public TrainerConfig withDevices(int n) {
     return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, fromBeginning, follow, checkpointDir,
         checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock, lr, n, seed, runDir,
-        logEvery, evalEachEpoch, maxIterations, maxSeconds, statsTimeoutSeconds);
+        logEvery, evalEachEpoch, maxIterations, maxSeconds, statsTimeoutSeconds, engine, device);
   }
 }

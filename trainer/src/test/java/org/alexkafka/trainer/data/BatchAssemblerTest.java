@@ -1,5 +1,6 @@
 package org.alexkafka.trainer.data;
 
+import org.alexkafka.trainer.engine.Batch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,8 +8,6 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import org.alexkafka.schemas.Sample;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
 
 class BatchAssemblerTest {
 
@@ -40,29 +39,29 @@ class BatchAssemblerTest {
   @Test
   void subtractsTheMirroredMeanCropAndAddsTheLighting() {
     BatchAssembler assembler = new BatchAssembler(MEAN, 2, 3);
-    DataSet ds = assembler.assemble(List.of(sample(true, 2), sample(false, 0)));
-    INDArray f = ds.getFeatures();
-    assertThat(f.shape()).containsExactly(2, 3, 2, 2);
+    Batch batch = assembler.batch(List.of(sample(true, 2), sample(false, 0)));
+    assertThat(batch.shape()).containsExactly(2, 3, 2, 2);
+    float[] x = batch.features();
     // mirrored: crop column x comes from image column cropX + (1 - x); the crop starts at row 2
     // (c0,y0,x0): 100 - mean[(2*4 + 2)*3 + 0] + 0.5 = 100 - 30 + 0.5
-    assertThat(f.getDouble(0, 0, 0, 0)).isEqualTo(70.5);
+    assertThat((double) x[((0 * 3 + 0) * 2 + 0) * 2 + 0]).isEqualTo(70.5);
     // (c1,y0,x1): 104 - mean[(2*4 + 1)*3 + 1] - 1 = 104 - 28 - 1
-    assertThat(f.getDouble(0, 1, 0, 1)).isEqualTo(75.0);
+    assertThat((double) x[((0 * 3 + 1) * 2 + 0) * 2 + 1]).isEqualTo(75.0);
     // (c2,y1,x0): 112 - mean[(3*4 + 2)*3 + 2] + 2 = 112 - 44 + 2
-    assertThat(f.getDouble(0, 2, 1, 0)).isEqualTo(70.0);
+    assertThat((double) x[((0 * 3 + 2) * 2 + 1) * 2 + 0]).isEqualTo(70.0);
     // (c2,y1,x1): 115 - mean[(3*4 + 1)*3 + 2] + 2 = 115 - 41 + 2
-    assertThat(f.getDouble(0, 2, 1, 1)).isEqualTo(76.0);
+    assertThat((double) x[((0 * 3 + 2) * 2 + 1) * 2 + 1]).isEqualTo(76.0);
     // not mirrored: (c0,y0,x0) comes from image column 1: 100 - mean[(2*4 + 1)*3] + 0.5
-    assertThat(f.getDouble(1, 0, 0, 0)).isEqualTo(73.5);
-    assertThat(ds.getLabels().toFloatMatrix()).isEqualTo(new float[][] {{0, 0, 1}, {1, 0, 0}});
+    assertThat((double) x[((1 * 3 + 0) * 2 + 0) * 2 + 0]).isEqualTo(73.5);
+    assertThat(batch.labels()).containsExactly(2, 0);
   }
 
   @Test
   void pixelsAreUnsignedBytes() {
     Sample s = sample(false, 0);
     s.getPixels().put(0, (byte) 250);
-    INDArray f = new BatchAssembler(MEAN, 2, 3).features(List.of(s));
-    assertThat(f.getDouble(0, 0, 0, 0)).isEqualTo(250 - 27 + 0.5);
+    float[] x = new BatchAssembler(MEAN, 2, 3).features(List.of(s));
+    assertThat((double) x[((0 * 3 + 0) * 2 + 0) * 2 + 0]).isEqualTo(250 - 27 + 0.5);
   }
 
   @Test

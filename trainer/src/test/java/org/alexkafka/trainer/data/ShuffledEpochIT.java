@@ -166,4 +166,42 @@ class ShuffledEpochIT {
       assertThat(epoch.rejected()).isEqualTo(1);
     }
   }
+
+  @Test
+  void theFeedHandsOutTheEpochInAssembledBatchesEachWithTheCursorAfterIt() {
+    List<TrainSample> direct;
+    try (ShuffledEpoch epoch = new ShuffledEpoch(reader(topics, s -> null), BLOCK, BUFFER, 32)) {
+      epoch.startEpoch(4, 5);
+      direct = drain(epoch);
+    }
+    BatchAssembler assembler = new BatchAssembler(new MeanImage(8, 8, new float[8 * 8 * 3]), 4, CLASSES);
+    List<BatchFeed.Fed> fed = new ArrayList<>();
+    try (ShuffledEpoch epoch = new ShuffledEpoch(reader(topics, s -> null), BLOCK, BUFFER, 32);
+         BatchFeed feed = new BatchFeed(assembler, 50, 2)) {
+      epoch.startEpoch(4, 5);
+      feed.start(epoch);
+      BatchFeed.Fed f;
+      do {
+        f = feed.next();
+        fed.add(f);
+      } while (!f.epochOver());
+    }
+    // 480 samples: 9 batches of 50, then the short last one that ends the epoch
+    assertThat(fed).hasSize(10);
+    assertThat(fed.subList(0, 9)).allSatisfy(f -> assertThat(f.samples()).hasSize(50));
+    assertThat(fed.get(9).samples()).hasSize(30);
+    assertThat(fed.stream().flatMap(f -> f.samples().stream()).map(TrainSample::ref).toList())
+        .isEqualTo(direct.stream().map(TrainSample::ref).toList());
+    for (BatchFeed.Fed f : fed) {
+      List<Sample> samples = f.samples().stream().map(TrainSample::sample).toList();
+      assertThat(f.batch().features()).containsExactly(assembler.features(samples));
+      assertThat(f.batch().labels()).containsExactly(samples.stream().mapToInt(Sample::getClassIndex).toArray());
+    }
+    // the cursor after batch 4 (200 samples) resumes with sample 201, whatever the feed read ahead
+    try (ShuffledEpoch epoch = new ShuffledEpoch(reader(topics, s -> null), BLOCK, BUFFER, 32)) {
+      epoch.restore(fed.get(3).after(), 5);
+      assertThat(drain(epoch).stream().map(TrainSample::ref).toList())
+          .isEqualTo(direct.subList(200, direct.size()).stream().map(TrainSample::ref).toList());
+    }
+  }
 }

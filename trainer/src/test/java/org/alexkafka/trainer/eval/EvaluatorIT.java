@@ -9,11 +9,11 @@ import org.alexkafka.schemas.config.KafkaConnection;
 import org.alexkafka.schemas.topics.Topics;
 import org.alexkafka.trainer.data.BatchAssembler;
 import org.alexkafka.trainer.data.MeanImage;
-import org.alexkafka.trainer.model.AlexNet;
+import org.alexkafka.trainer.engine.Engine;
+import org.alexkafka.trainer.engine.dl4j.Dl4jEngine;
 import org.alexkafka.trainer.model.AlexNetSpec;
 import org.alexkafka.trainer.support.TestData;
 import org.alexkafka.trainer.support.TestData.SmallImage;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,7 +38,7 @@ class EvaluatorIT {
     TestData.publishAsAugment(topics.samplesVal(), TestData.valViews(first, IMAGE, CROP), 40, false);
     KafkaConnection kafka = new KafkaConnection(TestData.bootstrap(), topics);
     BatchAssembler assembler = new BatchAssembler(MeanImage.of(TestData.stats(images, IMAGE)), CROP, CLASSES);
-    ComputationGraph net = AlexNet.build(AlexNetSpec.small(CLASSES, CROP).withSeed(3));
+    Engine net = new Dl4jEngine(AlexNetSpec.small(CLASSES, CROP).withSeed(3), 1);
 
     Evaluator kept = new Evaluator(kafka, assembler, 32);
     List<String> centreIds = new ArrayList<>();

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.alexkafka.schemas.Sample;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.factory.Nd4j;
 
 /** Centre-crop and multi-view scoring on hand-made softmax outputs (6 classes, 3 views per image). */
 class EvaluatorScoresTest {
@@ -43,7 +42,11 @@ class EvaluatorScoresTest {
     // image c: only the centre arrived
     batch.add(view("c", 3, 0));
     probs.add(new float[] {0.5f, 0.1f, 0.1f, 0.05f, 0.1f, 0.15f});
-    scores.add(batch, Nd4j.create(probs.toArray(new float[0][])));
+    float[] flat = new float[probs.size() * 6];
+    for (int i = 0; i < probs.size(); i++) {
+      System.arraycopy(probs.get(i), 0, flat, i * 6, 6);
+    }
+    scores.add(batch, flat);
     EvalResult r = scores.result();
     assertThat(r.images()).isEqualTo(3);
     assertThat(r.centreTop1Error()).isCloseTo(2.0 / 3, within(1e-9)); // only b's centre is right

@@ -14,6 +14,7 @@ import org.alexkafka.schemas.config.KafkaConnection;
 import org.alexkafka.schemas.topics.Topics;
 import org.alexkafka.trainer.checkpoint.CheckpointStore;
 import org.alexkafka.trainer.data.ShuffledEpoch;
+import org.alexkafka.trainer.engine.EngineKind;
 import org.alexkafka.trainer.support.TestData;
 import org.alexkafka.trainer.support.TestData.SmallImage;
 import org.junit.jupiter.api.Test;
@@ -44,7 +45,7 @@ class RunEndIT {
   private TrainerConfig config(int classes, double lr, int patience) {
     return new TrainerConfig("small", classes, CROP, 1, 32, 50, false, false, tmp.resolve("ckpt").toString(), 0, 3, 64,
         ShuffledEpoch.DEFAULT_BLOCK, new LearningRateSchedule.Settings("plateau", lr, patience, 0.01, 3, List.of()), 1, 7,
-        tmp.resolve("run").toString(), 1, true, 0, 0, 30);
+        tmp.resolve("run").toString(), 1, true, 0, 0, 30, EngineKind.DL4J, "cpu");
   }
 
   private static List<JsonNode> rows(Path runDir, String kind) throws Exception {

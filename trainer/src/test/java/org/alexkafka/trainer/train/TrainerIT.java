@@ -18,9 +18,11 @@ import org.alexkafka.trainer.cli.EvaluateCommand;
 import org.alexkafka.trainer.data.BatchAssembler;
 import org.alexkafka.trainer.data.ShuffledEpoch;
 import org.alexkafka.trainer.data.MeanImage;
+import org.alexkafka.trainer.engine.Batch;
+import org.alexkafka.trainer.engine.EngineKind;
+import org.alexkafka.trainer.engine.Tensors;
 import org.alexkafka.trainer.eval.EvalResult;
 import org.alexkafka.trainer.eval.TopK;
-import org.nd4j.linalg.dataset.DataSet;
 import org.alexkafka.trainer.data.SampleRef;
 import org.alexkafka.trainer.support.TestData;
 import org.alexkafka.trainer.support.TestData.SmallImage;
@@ -63,7 +65,7 @@ class TrainerIT {
   private TrainerConfig config(String name) {
     return new TrainerConfig("small", CLASSES, CROP, 1, 32, 1, false, false, tmp.resolve(name + "-ckpt").toString(), 0, 3,
         400, ShuffledEpoch.DEFAULT_BLOCK, new LearningRateSchedule.Settings("plateau", 0.01, 2, 0.01, 3, List.of()), 1, 7,
-        tmp.resolve(name + "-run").toString(), 10, false, 0, 0, 30);
+        tmp.resolve(name + "-run").toString(), 10, false, 0, 0, 30, EngineKind.DL4J, "cpu");
   }
 
   private static KafkaConnection kafka() {
@@ -89,7 +91,7 @@ class TrainerIT {
     // order (loss stays at ln 5, the class prior), as can happen to any one seed at ε 0.01.
     TrainerConfig cfg = new TrainerConfig("small", CLASSES, CROP, 1, 32, 100, false, false, base.checkpointDir(), 100, 3,
         600, ShuffledEpoch.DEFAULT_BLOCK, new LearningRateSchedule.Settings("plateau", 0.01, 3, 0.01, 3, List.of()), 1, 8,
-        base.runDir(), 10, false, 200, 0, 30);
+        base.runDir(), 10, false, 200, 0, 30, EngineKind.DL4J, "cpu");
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     Trainer trainer = new Trainer(cfg, kafka(), registry);
     Trainer.Result result = trainer.run();
@@ -102,8 +104,8 @@ class TrainerIT {
     // accuracy of the trained network on all training samples (inference mode): chance is 1/5
     BatchAssembler assembler = new BatchAssembler(MeanImage.of(TestData.stats(TestData.imagenette("train", CLASSES, 60, IMAGE), IMAGE)),
         CROP, CLASSES);
-    DataSet all = assembler.assemble(trainSet);
-    double top1 = TopK.accuracy(trainer.network().outputSingle(false, all.getFeatures()), all.getLabels())[0];
+    Batch all = assembler.batch(trainSet);
+    double top1 = TopK.accuracy(trainer.engine().predict(all), all.labels(), CLASSES)[0];
     log.info("loss {} -> {}, training-set top-1 {}", firstLoss, lastLoss, top1);
     assertThat(lastLoss).isLessThan(firstLoss - 0.2);
     assertThat(top1).isGreaterThan(0.28); // 0.42 measured; chance 0.2 +- 0.016 over 600 samples
@@ -155,8 +157,45 @@ class TrainerIT {
     assertThat(seenAfterResume).hasSize(trainSamples - 8 * 32);
     assertThat(seenB).isEqualTo(seenA);
     assertThat(resultB.iteration()).isEqualTo(resultA.iteration());
-    double diff = resumed.network().params().sub(runA.network().params()).amaxNumber().doubleValue();
+    double diff = resumed.engine().parameters().maxRelativeError(runA.engine().parameters(), 1e-30);
     log.info("largest parameter difference resumed vs uninterrupted: {}", diff);
     assertThat(diff).isZero();
+  }
+
+  /**
+   * Checkpoints are engine-neutral: a run that dl4j trained for 8 iterations is evaluated by torch
+   * with dl4j's result, and resumed by torch exactly where it stopped in the epoch.
+   */
+  @Test
+  void aRunTrainedByDl4jIsEvaluatedAndResumedByTorch() {
+    TrainerConfig c = config("cross");
+    List<SampleRef> seen = new ArrayList<>();
+    Trainer first = new Trainer(c.withMaxIterations(8), kafka(), new SimpleMeterRegistry());
+    first.onBatchTrained(seen::addAll);
+    Trainer.Result stopped = first.run();
+    first.close();
+    Path checkpoint = stopped.lastCheckpoint();
+
+    EvalResult byDl4j = EvaluateCommand.evaluate(kafka(), checkpoint, EngineKind.DL4J, "cpu", 64, Duration.ofSeconds(30),
+        (sample, p) -> { });
+    EvalResult byTorch = EvaluateCommand.evaluate(kafka(), checkpoint, EngineKind.TORCH, "cpu", 64, Duration.ofSeconds(30),
+        (sample, p) -> { });
+    assertThat(byTorch.images()).isEqualTo(CLASSES * 20);
+    assertThat(byTorch).isEqualTo(byDl4j);
+
+    Tensors saved = CheckpointStore.load(checkpoint).parameters();
+    try (Trainer resumed = new Trainer(c.withEngine(EngineKind.TORCH, "cpu"), kafka(), new SimpleMeterRegistry())) {
+      List<SampleRef> after = new ArrayList<>();
+      resumed.onBatchTrained(after::addAll);
+      Trainer.Result done = resumed.run();
+      assertThat(resumed.engine().name()).isEqualTo("torch");
+      assertThat(done.finishedEpochs()).isTrue();
+      assertThat(after).hasSize(trainSamples - 8 * 32);
+      seen.addAll(after);
+      assertThat(seen).hasSize(trainSamples).doesNotHaveDuplicates();
+      double moved = resumed.engine().parameters().normRelativeErrors(saved).values().stream()
+          .mapToDouble(Double::doubleValue).max().orElseThrow();
+      assertThat(moved).isPositive().isFinite();
+    }
   }
 }

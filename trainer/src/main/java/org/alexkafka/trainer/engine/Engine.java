@@ -1,0 +1,53 @@
+package org.alexkafka.trainer.engine;
+
+import org.alexkafka.trainer.model.AlexNetSpec;
+
+/**
+ * What the trainer needs from a deep-learning library: one AlexNet ({@link AlexNetSpec}) trained
+ * with the paper's momentum SGD. Implementations: {@code engine.dl4j} (DL4J/ND4J, CPU) and {@code
+ * engine.torch} (libtorch through JavaCPP, CPU and CUDA). Both must give the same numbers to 1e-4
+ * from the same parameters and batch (the engines' equality test).
+ *
+ * <p>The paper's update, per parameter w with gradient g = ∂L/∂w of the batch's mean cross-entropy:
+ * v ← μ·v − λ·ε·w − ε·g (λ = 0.0005 on weights only, μ = 0.9), then w ← w + v. Dropout (train mode
+ * only) is inverted: kept units are scaled by 1/(1 − p), so evaluation runs the plain network.
+ */
+public interface Engine extends AutoCloseable {
+
+  /** The batch's mean cross-entropy and its gradient with respect to every parameter (weight decay not included). */
+  record Gradient(double loss, Tensors gradients) {
+  }
+
+  /** "dl4j" or "torch". */
+  String name();
+
+  /** Where it computes: "cpu" or "cuda:0". */
+  String device();
+
+  AlexNetSpec spec();
+
+  long parameterCount();
+
+  void setLearningRate(double learningRate);
+
+  /** One step of the paper's update on {@code batch}, in train mode (dropout masks drawn from {@code stepSeed}); returns the mean cross-entropy. */
+  double trainStep(Batch batch, long stepSeed);
+
+  /** The loss and gradients of {@code batch} in train mode, without updating anything (the equality test). */
+  Gradient gradient(Batch batch, long stepSeed);
+
+  /** Softmax outputs in eval mode (no dropout): {@code batch.size() × classes} values, row-major. */
+  float[] predict(Batch batch);
+
+  /** A copy of the parameters, in {@link ParameterLayout}. */
+  Tensors parameters();
+
+  /** A copy of the momentum buffers v, in {@link ParameterLayout}. */
+  Tensors momentum();
+
+  /** Replaces parameters and momentum (fresh zeros when {@code momentum} is null). */
+  void load(Tensors parameters, Tensors momentum);
+
+  @Override
+  void close();
+}

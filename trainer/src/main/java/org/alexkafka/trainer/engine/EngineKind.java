@@ -1,0 +1,24 @@
+package org.alexkafka.trainer.engine;
+
+/** The engines the trainer can run on. */
+public enum EngineKind {
+  /** DL4J/ND4J on the CPU (ND4J's CUDA build only as a legacy profile): the default. */
+  DL4J,
+  /** libtorch through JavaCPP, on the CPU or on CUDA GPUs. */
+  TORCH;
+
+  /** "dl4j" or "torch", in any case. */
+  public static EngineKind parse(String id) {
+    for (EngineKind k : values()) {
+      if (k.id().equalsIgnoreCase(id.trim())) {
+        return k;
+      }
+    }
+    throw new IllegalArgumentException("unknown engine " + id + "; valid: dl4j, torch");
+  }
+
+  /** The lower-case name used on the command line and in checkpoints' configurations. */
+  public String id() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+}
