@@ -1,5 +1,6 @@
 package org.alexkafka.pipeline.bench;
 
+import org.alexkafka.trainer.engine.EngineKind;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -79,6 +80,10 @@ public final class LearnBench implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "32", description = "Training batch (default ${DEFAULT-VALUE}).")
   int batch;
 
+  @Option(names = "--engine", defaultValue = "${env:BENCH_ENGINE:-dl4j}",
+      description = "The Java side's engine: dl4j or torch (default ${DEFAULT-VALUE}).")
+  String engine;
+
   @Option(names = "--threads", defaultValue = "${env:BENCH_THREADS:-2}",
       description = "Threads of both sides (OMP_NUM_THREADS; torch.set_num_threads; default ${DEFAULT-VALUE}).")
   int threads;
@@ -104,8 +109,8 @@ public final class LearnBench implements Callable<Integer> {
       return javaWorker(photos, seedDir(seed));
     }
     Optional<Path> peer = noPeer ? Optional.empty() : findPeer();
-    System.out.printf(Locale.ROOT, "# bench-learn: %s, %d px images, %d px crops, K = %d, batch %d, %s, %s, %d thread(s), seeds %d..%d%n",
-        photos, imageSize, cropSize, variants, batch, minutes > 0 ? minutes + " min per side" : "no time limit",
+    System.out.printf(Locale.ROOT, "# bench-learn: the %s engine, %s, %d px images, %d px crops, K = %d, batch %d, %s, %s, %d thread(s), seeds %d..%d%n",
+        engine, photos, imageSize, cropSize, variants, batch, minutes > 0 ? minutes + " min per side" : "no time limit",
         epochs > 0 ? "at most " + epochs + " epochs" : "no epoch cap", threads, seed, seed + seeds - 1);
     List<LearnComparison.Pair> pairs = new ArrayList<>();
     String torchVersion = "none";
@@ -152,6 +157,7 @@ public final class LearnBench implements Callable<Integer> {
     kv.putAll(s);
     kv.put("minutes", LearnComparison.f(minutes).replaceAll("0+$", "").replaceAll("\\.$", ""));
     kv.put("epochs_cap", Integer.toString(epochs));
+    kv.put("engine", engine);
     System.out.println();
     System.out.println(LearnComparison.line(kv));
   }
@@ -170,7 +176,8 @@ public final class LearnBench implements Callable<Integer> {
         "--worker", WORKER_JAVA, "--images", photos.toAbsolutePath().toString(), "--work-dir", workDir.toAbsolutePath().toString(),
         "--seed", Long.toString(s), "--minutes", Double.toString(minutes), "--epochs", Integer.toString(epochs),
         "--image-size", Integer.toString(imageSize), "--crop-size", Integer.toString(cropSize),
-        "--variants", Integer.toString(variants), "--batch", Integer.toString(batch), "--threads", Integer.toString(threads)));
+        "--variants", Integer.toString(variants), "--batch", Integer.toString(batch), "--threads", Integer.toString(threads),
+        "--engine", engine));
     int rc = runChild(cmd, "java seed " + s, dir.resolve("java.log"), line ->
         line.startsWith("==> ") || line.contains("val images=") || line.startsWith("# ") || line.contains("learning rate"));
     Path curve = dir.resolve("java-curve.jsonl");
@@ -184,7 +191,7 @@ public final class LearnBench implements Callable<Integer> {
   private int javaWorker(Path photos, Path dir) throws Exception {
     Files.createDirectories(dir);
     RunConfig rc = new RunConfig(photos, dir.resolve("java"), imageSize, cropSize, variants,
-        Duration.ofMillis(Math.round(minutes * 60_000)), batch, 1, false, seed, epochs);
+        Duration.ofMillis(Math.round(minutes * 60_000)), batch, 1, false, seed, epochs, EngineKind.parse(engine));
     AtomicReference<Instant> start = new AtomicReference<>();
     AtomicReference<SampleExport.Summary> exported = new AtomicReference<>();
     PipelineRun run = new PipelineRun(rc, new SimpleMeterRegistry()).beforeTraining((kafka, trainerConfig) -> {

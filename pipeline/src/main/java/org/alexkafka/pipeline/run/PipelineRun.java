@@ -22,7 +22,6 @@ import org.alexkafka.trainer.train.Trainer;
 import org.alexkafka.trainer.data.ShuffledEpoch;
 import org.alexkafka.trainer.train.LearningRateSchedule;
 import org.alexkafka.trainer.train.TrainerConfig;
-import org.alexkafka.trainer.engine.EngineKind;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -202,7 +201,7 @@ public final class PipelineRun {
         new LearningRateSchedule.Settings("plateau", 0.01, 3, LearningRateSchedule.Settings.DEFAULT_THRESHOLD,
             LearningRateSchedule.Settings.DEFAULT_MAX_REDUCTIONS, List.of()), cfg.devices(), cfg.seed(),
         work.resolve("train").toString(), 10, true, 0, cfg.watch() ? 0 : cfg.trainTime().toSeconds(), 120,
-        EngineKind.DL4J, "cpu");
+        cfg.engine(), "cpu");
   }
 
   private static void step(String what) {

@@ -1,5 +1,6 @@
 package org.alexkafka.pipeline.run;
 
+import org.alexkafka.trainer.engine.EngineKind;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -48,12 +49,16 @@ public final class RunCommand implements Callable<Integer> {
       description = "Keep watching --images and keep training as images arrive, until Ctrl-C (env RUN_WATCH).")
   boolean watch;
 
+  @Option(names = "--engine", defaultValue = "${env:RUN_ENGINE:-dl4j}",
+      description = "The trainer's engine: dl4j or torch (env RUN_ENGINE, default ${DEFAULT-VALUE}).")
+  String engine;
+
   @Option(names = "--seed", defaultValue = "${env:RUN_SEED:-2012}", description = "Seed of everything random (env RUN_SEED, default ${DEFAULT-VALUE}).")
   long seed;
 
   public RunConfig toConfig() {
     return new RunConfig(images, workDir, imageSize, cropSize, variants, Duration.ofMillis((long) (minutes * 60_000)),
-        batch, devices, watch, seed);
+        batch, devices, watch, seed, 0, EngineKind.parse(engine));
   }
 
   @Override

@@ -1,5 +1,6 @@
 package org.alexkafka.pipeline.run;
 
+import org.alexkafka.trainer.engine.EngineKind;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -17,18 +18,22 @@ import java.time.Duration;
  * @param watch keep watching {@code images} and training as new images arrive, until stopped
  * @param seed seed of the demo set, the augmentation and the training
  * @param epochs most epochs to train; 0 = the run's default ({@link #DEFAULT_EPOCHS}: in practice the time limit ends it)
+ * @param engine the trainer's engine (on the CPU)
  */
 public record RunConfig(Path images, Path workDir, int imageSize, int cropSize, int variants, Duration trainTime,
-                        int batchSize, int devices, boolean watch, long seed, int epochs) {
+                        int batchSize, int devices, boolean watch, long seed, int epochs, EngineKind engine) {
 
   public static final int DEFAULT_EPOCHS = 1000;
 
   public RunConfig(Path images, Path workDir, int imageSize, int cropSize, int variants, Duration trainTime,
                    int batchSize, int devices, boolean watch, long seed) {
-    this(images, workDir, imageSize, cropSize, variants, trainTime, batchSize, devices, watch, seed, 0);
+    this(images, workDir, imageSize, cropSize, variants, trainTime, batchSize, devices, watch, seed, 0, EngineKind.DL4J);
   }
 
   public RunConfig {
+    if (engine == null) {
+      engine = EngineKind.DL4J;
+    }
     if (cropSize > imageSize) {
       throw new IllegalArgumentException("--crop-size " + cropSize + " exceeds --image-size " + imageSize);
     }

@@ -57,7 +57,7 @@ class PipelineRunIT {
         .isLessThan(outcome.chanceTop1Error() - 0.15);
     // checkpoint, metrics and report on disk
     try (Stream<Path> checkpoints = Files.list(outcome.checkpointDir())) {
-      assertThat(checkpoints.filter(p -> Files.exists(p.resolve("model.zip")))).isNotEmpty();
+      assertThat(checkpoints.filter(p -> Files.exists(p.resolve("parameters.npz")))).isNotEmpty();
     }
     assertThat(Files.readAllLines(outcome.metricsFile())).anyMatch(l -> l.contains("\"kind\":\"eval\""));
     assertThat(outcome.report()).exists();
