@@ -32,7 +32,8 @@ public final class AlexKafkaCli implements Callable<Integer> {
       "org.alexkafka.ingest.bench.DecodeBench",
       "org.alexkafka.augment.bench.AugmentBench",
       "org.alexkafka.trainer.bench.TrainSpeedBench",
-      "org.alexkafka.pipeline.bench.LearnBench");
+      "org.alexkafka.pipeline.bench.LearnBench",
+      "org.alexkafka.pipeline.bench.FeedBench");
 
   @Option(names = "--metrics-port", defaultValue = "${env:METRICS_PORT:--1}",
       description = "Serve Prometheus metrics at http://host:PORT/metrics (env METRICS_PORT; -1 = off, the default).")
