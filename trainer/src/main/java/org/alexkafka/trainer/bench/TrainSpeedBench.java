@@ -438,34 +438,18 @@ public final class TrainSpeedBench implements Callable<Integer> {
             y.putScalar(i, i % spec.classes(), 1f);
         }
         DataSet ds = new DataSet(x, y);
-        for (int i = 0; i < warmup; i++) {
+        Timing t = time(i -> {
             net.fit(ds);
-        }
-        int samples = Math.max(1, steps / block);
-        double[] wall = new double[samples];
-        double[] cpu = new double[samples];
-        ProcStat before = ProcStat.self();
-        for (int s = 0; s < samples; s++) {
-            long c0 = processCpuNanos();
-            long t0 = System.nanoTime();
-            for (int i = 0; i < block; i++) {
-                net.fit(ds);
-            }
-            wall[s] = (System.nanoTime() - t0) / 1e9 / block;
-            cpu[s] = (processCpuNanos() - c0) / 1e9 / block;
-            System.out.printf(Locale.ROOT, "# step%s %d: %.4f s, %.4f CPU-s, loss %.4f%n", block > 1 ? "s (mean of " + block + ")" : "",
-                    s, wall[s], cpu[s], net.score());
-        }
-        ProcStat used = ProcStat.self().minus(before);
-        long timedSteps = (long) samples * block;
+            return net.score();
+        });
         int fallbacks = LayerHelpers.fallbacks(net);
         if (fallbacks > 0) {
             helpers += "-but-" + fallbacks + "-fell-back";
         }
-        double stepS = medianOf(wall);
+        double stepS = t.stepSeconds();
         System.out.printf(Locale.ROOT, "engine=nd4j variant=%s batch=%d img_s=%.3f step_s=%.5f cpu_s=%.5f sys_share=%.4f minflt_step=%.1f "
                         + "peak_rss_mb=%d helpers=%s build=%s%n",
-                v, batch, batch / stepS, stepS, medianOf(cpu), used.systemShare(), (double) used.minorFaults() / timedSteps,
+                v, batch, batch / stepS, stepS, t.cpuSeconds(), t.used().systemShare(), t.faultsPerStep(),
                 peakRssMb(), helpers, "linux-x86_64" + System.getProperty(NativeBuildSelector.EXTENSION_PROPERTY, ""));
     }
 
@@ -484,32 +468,43 @@ public final class TrainSpeedBench implements Callable<Integer> {
         }
         Batch data = new Batch(batch, 3, side, side, x, labels);
         try (TorchEngine engine = new TorchEngine(spec, "cpu")) {
-            for (int i = 0; i < warmup; i++) {
-                engine.trainStep(data, i);
-            }
-            int samples = Math.max(1, steps / block);
-            double[] wall = new double[samples];
-            double[] cpu = new double[samples];
-            ProcStat before = ProcStat.self();
-            double loss = Double.NaN;
-            for (int s = 0; s < samples; s++) {
-                long c0 = processCpuNanos();
-                long t0 = System.nanoTime();
-                for (int i = 0; i < block; i++) {
-                    loss = engine.trainStep(data, s * block + i);
-                }
-                wall[s] = (System.nanoTime() - t0) / 1e9 / block;
-                cpu[s] = (processCpuNanos() - c0) / 1e9 / block;
-                System.out.printf(Locale.ROOT, "# step%s %d: %.4f s, %.4f CPU-s, loss %.4f%n", block > 1 ? "s (mean of " + block + ")" : "",
-                        s, wall[s], cpu[s], loss);
-            }
-            ProcStat used = ProcStat.self().minus(before);
-            double stepS = medianOf(wall);
+            Timing t = time(i -> engine.trainStep(data, i));
+            double stepS = t.stepSeconds();
             System.out.printf(Locale.ROOT, "engine=torch variant=libtorch batch=%d img_s=%.3f step_s=%.5f cpu_s=%.5f sys_share=%.4f "
                             + "minflt_step=%.1f peak_rss_mb=%d helpers=libtorch-2.10%n",
-                    batch, batch / stepS, stepS, medianOf(cpu), used.systemShare(), (double) used.minorFaults() / ((long) samples * block),
-                    peakRssMb());
+                    batch, batch / stepS, stepS, t.cpuSeconds(), t.used().systemShare(), t.faultsPerStep(), peakRssMb());
         }
+    }
+
+    /** Median seconds and CPU-seconds of a step, and what the timed steps cost the process. */
+    record Timing(double stepSeconds, double cpuSeconds, ProcStat used, long steps) {
+        double faultsPerStep() {
+            return (double) used.minorFaults() / steps;
+        }
+    }
+
+    /** Warm-up steps, then {@code steps / block} timed samples of {@code block} steps; {@code step} trains step i and returns its loss. */
+    private Timing time(java.util.function.IntToDoubleFunction step) {
+        for (int i = 0; i < warmup; i++) {
+            step.applyAsDouble(i);
+        }
+        int samples = Math.max(1, steps / block);
+        double[] wall = new double[samples];
+        double[] cpu = new double[samples];
+        ProcStat before = ProcStat.self();
+        for (int s = 0; s < samples; s++) {
+            long c0 = processCpuNanos();
+            long t0 = System.nanoTime();
+            double loss = Double.NaN;
+            for (int i = 0; i < block; i++) {
+                loss = step.applyAsDouble(warmup + s * block + i);
+            }
+            wall[s] = (System.nanoTime() - t0) / 1e9 / block;
+            cpu[s] = (processCpuNanos() - c0) / 1e9 / block;
+            System.out.printf(Locale.ROOT, "# step%s %d: %.4f s, %.4f CPU-s, loss %.4f%n", block > 1 ? "s (mean of " + block + ")" : "",
+                    s, wall[s], cpu[s], loss);
+        }
+        return new Timing(medianOf(wall), medianOf(cpu), ProcStat.self().minus(before), (long) samples * block);
     }
 
     /** Minor page faults and user/system CPU ticks of this process, from /proc/self/stat; zeros where it is missing. */
