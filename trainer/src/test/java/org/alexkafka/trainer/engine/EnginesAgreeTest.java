@@ -8,6 +8,8 @@ import java.util.stream.Stream;
 import org.alexkafka.trainer.engine.dl4j.Dl4jEngine;
 import org.alexkafka.trainer.engine.torch.TorchEngine;
 import org.alexkafka.trainer.model.AlexNetSpec;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -42,8 +44,8 @@ class EnginesAgreeTest {
    * 2e-6. It shows with 192-map towers on 13x13 maps (not with 48-map towers, nor on 3x3 maps); one
    * convolution of that shape alone is exact, so it is in how the graph backpropagates the towers.
    */
-  @org.junit.jupiter.api.Disabled("DL4J M2.1's two-tower paper net: conv1..conv3 gradients 0.76% off libtorch and PyTorch; use --engine torch for --towers 2")
-  @org.junit.jupiter.api.Test
+  @Disabled("DL4J M2.1's two-tower paper net: conv1..conv3 gradients 0.76% off libtorch and PyTorch; use --engine torch for --towers 2")
+  @Test
   void paperTwoTowers() {
     sameLossGradientsAndStepsFromTheSameStart("paper, two towers", AlexNetSpec.paperTwoTowers(), 2, 0.001);
   }

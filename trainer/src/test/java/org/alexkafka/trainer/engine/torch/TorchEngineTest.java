@@ -366,26 +366,6 @@ class TorchEngineTest {
     assertThatThrownBy(() -> engine.predict(batch(SMALL, 1, 1, 1))).isInstanceOf(IllegalStateException.class);
   }
 
-  @Test
-  @Order(11)
-  void speedAtBatch32() {
-    try (TorchEngine engine = new TorchEngine(SMALL, "cpu")) {
-      Batch batch = batch(SMALL, 32, 71, 1);
-      for (int i = 0; i < 3; i++) {
-        engine.trainStep(batch, i);
-      }
-      int steps = 10;
-      long t0 = System.nanoTime();
-      for (int i = 0; i < steps; i++) {
-        engine.trainStep(batch, 10 + i);
-      }
-      double seconds = (System.nanoTime() - t0) / 1e9;
-      System.out.printf("torch small profile, batch 32: %.1f img/s (%.1f ms/step, %d threads)%n", steps * 32 / seconds,
-          1000 * seconds / steps, org.bytedeco.pytorch.global.torch.get_num_threads());
-      assertThat(seconds).isPositive();
-    }
-  }
-
   // ---- helpers ---------------------------------------------------------------------------------
 
   /** Seeded N(0, scale²) features and labels n mod classes. */
