@@ -7,6 +7,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.alexkafka.schemas.config.KafkaOptions;
 import org.alexkafka.trainer.data.ShuffledEpoch;
+import org.alexkafka.trainer.distributed.GroupFailure;
+import org.alexkafka.trainer.distributed.World;
 import org.alexkafka.trainer.train.LearningRateSchedule;
 import org.alexkafka.trainer.train.Trainer;
 import org.alexkafka.trainer.train.TrainerConfig;
@@ -108,6 +110,37 @@ public class TrainCommand implements Callable<Integer> {
       description = "cpu, cuda or cuda:N (cuda needs --engine torch and the GPU build; env TRAIN_DEVICE; default ${DEFAULT-VALUE}).")
   String device;
 
+  @Option(names = "--rank", defaultValue = "${env:RANK:-0}",
+      description = "This process's rank in a data-parallel run, 0 .. world size - 1 (env RANK, as torchrun sets it).")
+  int rank;
+
+  @Option(names = "--world-size", defaultValue = "${env:WORLD_SIZE:-1}",
+      description = "Processes training together, one per device (env WORLD_SIZE); above 1 needs --engine torch.")
+  int worldSize;
+
+  @Option(names = "--local-rank", defaultValue = "${env:LOCAL_RANK:--1}",
+      description = "Rank on this host, which picks the GPU of --device cuda (env LOCAL_RANK; default: the rank).")
+  int localRank;
+
+  @Option(names = "--master-addr", defaultValue = "${env:MASTER_ADDR:-" + World.DEFAULT_ADDR + "}",
+      description = "Rendezvous address: rank 0 serves the group there, bound to it alone (env MASTER_ADDR; default "
+          + "${DEFAULT-VALUE}: one host). For several hosts, an address of rank 0's host that the others reach.")
+  String masterAddr;
+
+  @Option(names = "--master-port", defaultValue = "${env:MASTER_PORT:-" + World.DEFAULT_PORT + "}",
+      description = "Rendezvous port (env MASTER_PORT; default ${DEFAULT-VALUE}).")
+  int masterPort;
+
+  @Option(names = "--group-timeout", defaultValue = "${env:TRAIN_GROUP_TIMEOUT:-1800}",
+      description = "Seconds a rank waits for the others (joining, a collective, rank 0's evaluation) before it fails "
+          + "(env TRAIN_GROUP_TIMEOUT; default ${DEFAULT-VALUE}).")
+  long groupTimeout;
+
+  @Option(names = "--shards", defaultValue = "${env:TRAIN_SHARDS:-0}",
+      description = "Shards each epoch's order is cut into, each global batch taking a slice of every one; 0 = one per "
+          + "rank. Set it to train a run's exact order with another number of ranks (env TRAIN_SHARDS).")
+  int shards;
+
   @Option(names = "--seed", defaultValue = "${env:TRAIN_SEED:-42}", description = "Env TRAIN_SEED.")
   long seed;
 
@@ -148,6 +181,12 @@ public class TrainCommand implements Callable<Integer> {
         statsTimeout, EngineKind.parse(engine), device);
   }
 
+  /** This process's place in the data-parallel group (one process unless --world-size / WORLD_SIZE says more). */
+  public World world() {
+    return new World(rank, worldSize, localRank < 0 ? rank : localRank, masterAddr, masterPort,
+        java.time.Duration.ofSeconds(groupTimeout));
+  }
+
   private static List<Integer> parseSteps(String s) {
     if (s == null || s.isBlank()) {
       return List.of();
@@ -162,12 +201,13 @@ public class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     TrainerConfig cfg;
+    Trainer trainer;
     try {
       cfg = config();
+      trainer = new Trainer(cfg, kafka.toConnection(), registry, world(), shards);
     } catch (IllegalArgumentException e) {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), e.getMessage());
     }
-    Trainer trainer = new Trainer(cfg, kafka.toConnection(), registry);
     CountDownLatch done = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       trainer.stop(); // Ctrl-C / SIGTERM: finish the step, write a checkpoint, then exit
@@ -186,6 +226,9 @@ public class TrainCommand implements Callable<Integer> {
         System.out.println(r.lastEval().summary());
       }
       return 0;
+    } catch (GroupFailure e) {
+      System.err.println("train: " + e.getMessage());
+      return 3;
     } finally {
       trainer.close();
       done.countDown();

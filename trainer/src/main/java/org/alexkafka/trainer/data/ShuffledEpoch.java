@@ -48,6 +48,8 @@ public final class ShuffledEpoch implements AutoCloseable {
   private Map<Integer, Long> ends = new TreeMap<>();
   private int epochBlockSize;
   private int epochBufferSize;
+  private int shard;
+  private int shards = 1;
   private long position;
   private boolean over;
   private Thread loader;
@@ -65,20 +67,44 @@ public final class ShuffledEpoch implements AutoCloseable {
 
   /** Starts epoch {@code epoch} at its beginning, up to the end offsets now. Returns how many offsets it spans. */
   public long startEpoch(int epoch, long seed) {
-    stopLoader();
-    this.ends = new TreeMap<>(reader.endOffsetsNow());
-    begin(epoch, seed, blockSize, bufferSize, 0);
-    return ends.values().stream().mapToLong(Long::longValue).sum();
+    return startEpoch(epoch, seed, reader.endOffsetsNow(), 0, 1);
   }
 
-  /** Continues exactly where {@code cursor} was taken ({@code seed}: the run's). */
+  /**
+   * Starts shard {@code shard} of {@code shards} of epoch {@code epoch}, up to {@code ends} (the
+   * same for every shard). Returns how many offsets the whole epoch spans.
+   */
+  public long startEpoch(int epoch, long seed, Map<Integer, Long> ends, int shard, int shards) {
+    stopLoader();
+    this.ends = new TreeMap<>(ends);
+    begin(epoch, seed, blockSize, bufferSize, shard, shards, 0);
+    return this.ends.values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  /** The topic's end offsets now (an epoch's end, when it starts). */
+  public Map<Integer, Long> endOffsetsNow() {
+    return reader.endOffsetsNow();
+  }
+
+  /** Continues exactly where {@code cursor} was taken ({@code seed}: the run's); a cursor of one shard. */
   public void restore(Cursor cursor, long seed) {
+    restore(cursor, seed, 0);
+  }
+
+  /** Continues shard {@code shard} of {@code cursor}'s epoch exactly where the cursor was taken. */
+  public void restore(Cursor cursor, long seed, int shard) {
     stopLoader();
     this.ends = new TreeMap<>(cursor.endOffsets());
-    begin(cursor.epoch(), seed, cursor.blockSize(), cursor.bufferSize(), cursor.position());
+    begin(cursor.epoch(), seed, cursor.blockSize(), cursor.bufferSize(), shard, cursor.shards(),
+        cursor.shardPositions().get(shard));
   }
 
-  private void begin(int epoch, long seed, int block, int buffer, long position) {
+  private void begin(int epoch, long seed, int block, int buffer, int shard, int shards, long position) {
+    if (shards < 1 || shard < 0 || shard >= shards) {
+      throw new IllegalArgumentException("need 0 <= shard < shards, got shard " + shard + " of " + shards);
+    }
+    this.shard = shard;
+    this.shards = shards;
     this.epoch = epoch;
     this.seed = seed;
     this.epochBlockSize = block;
@@ -137,7 +163,12 @@ public final class ShuffledEpoch implements AutoCloseable {
     return out;
   }
 
-  /** Where this epoch stands after the last sample handed out. */
+  /** Which shard of the epoch this reads. */
+  public int shard() {
+    return shard;
+  }
+
+  /** Where this epoch (this shard of it) stands after the last sample handed out. */
   public Cursor cursor() {
     return new Cursor(epoch, ends, position, epochBlockSize, epochBufferSize);
   }
@@ -148,7 +179,7 @@ public final class ShuffledEpoch implements AutoCloseable {
   }
 
   private void startLoader() {
-    EpochPlan plan = EpochPlan.of(seed, epoch, ends, epochBlockSize, epochBufferSize);
+    EpochPlan plan = EpochPlan.of(seed, epoch, ends, epochBlockSize, epochBufferSize, shard, shards);
     long from = position;
     queue = new ArrayBlockingQueue<>(prefetch);
     BlockingQueue<Item> out = queue;

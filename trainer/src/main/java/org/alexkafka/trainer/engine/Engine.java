@@ -1,5 +1,7 @@
 package org.alexkafka.trainer.engine;
 
+import org.alexkafka.trainer.distributed.ProcessGroup;
+import org.alexkafka.trainer.distributed.World;
 import org.alexkafka.trainer.model.AlexNetSpec;
 
 /**
@@ -38,6 +40,45 @@ public interface Engine extends AutoCloseable {
 
   /** Softmax outputs in eval mode (no dropout): {@code batch.size() × classes} values, row-major. */
   float[] predict(Batch batch);
+
+  /**
+   * Data parallelism, the way DDP does it: adds {@code weight} × ∂(mean cross-entropy of {@code
+   * batch})/∂w to the engine's gradient sums, in train mode (dropout masks drawn from {@code
+   * stepSeed}), without updating anything; returns the batch's mean cross-entropy. The loop calls it
+   * once per slice of the global batch this process holds, with weight = the slice's size.
+   */
+  default double accumulateGradient(Batch batch, long stepSeed, double weight) {
+    throw new UnsupportedOperationException(notDataParallel());
+  }
+
+  /**
+   * Sums the gradient sums over {@code group} (c10d all-reduce; a rank without samples adds
+   * zeros), takes the paper's step with gradient = sum × {@code scale} (1 / the global batch's
+   * size), and clears the sums. Every rank calls it at the same step.
+   */
+  default void stepAccumulated(ProcessGroup group, double scale) {
+    throw new UnsupportedOperationException(notDataParallel());
+  }
+
+  /** Replaces parameters and momentum by rank 0's, on every rank of {@code group}. */
+  default void synchronize(ProcessGroup group) {
+    if (group.size() > 1) {
+      throw new UnsupportedOperationException(notDataParallel());
+    }
+  }
+
+  /** Joins the data-parallel group of {@code world} in the way this engine's collectives need. */
+  default ProcessGroup joinGroup(World world) {
+    if (!world.distributed()) {
+      return ProcessGroup.solo();
+    }
+    throw new UnsupportedOperationException(notDataParallel());
+  }
+
+  private String notDataParallel() {
+    return "the " + name() + " engine trains in one process (its --devices workers share one JVM); data parallelism over "
+        + "processes (ranks, --shards) needs --engine torch";
+  }
 
   /** A copy of the parameters, in {@link ParameterLayout}. */
   Tensors parameters();

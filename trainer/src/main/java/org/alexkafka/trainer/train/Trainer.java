@@ -1,5 +1,14 @@
 package org.alexkafka.trainer.train;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.TreeMap;
+import org.alexkafka.trainer.data.EpochShards;
+import org.alexkafka.trainer.distributed.ProcessGroup;
+import org.alexkafka.trainer.distributed.World;
+import org.alexkafka.trainer.engine.EngineKind;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.nio.file.Path;
@@ -42,18 +51,25 @@ import org.slf4j.LoggerFactory;
  * The training service: one loop, nanoGPT style, with its state in plain fields.
  *
  * <pre>
- * restore the latest checkpoint (network, updater, iteration, epoch, lr, cursor) or build a fresh network
+ * rank 0 restores the latest checkpoint (network, momentum, iteration, lr, cursor) or starts afresh; every rank takes its state and weights
  * loop:
- *   batch  = next batchSize samples of the epoch, through the shuffle buffer   (data time)
- *   step   = the paper's momentum SGD on the batch, by the engine (dl4j or torch)  (compute time)
- *   every logEvery: log line + metrics row; every checkpointEvery: checkpoint
- *   epoch over: evaluate; the plateau rule keeps, divides or ends; checkpoint; next epoch, freshly shuffled
+ *   slices = this rank's slices of the next global batch, shuffled and assembled ahead      (data time)
+ *   agree  = one small sum over the ranks: samples in the step, epoch over?, stop?, every shard's position
+ *   step   = the paper's momentum SGD on the global batch (gradients summed over the ranks)  (compute time)
+ *   every logEvery: log line + metrics row; every checkpointEvery: rank 0 checkpoints
+ *   epoch over: rank 0 evaluates; the plateau rule keeps, divides or ends; checkpoint; next epoch, freshly shuffled
  * stop (epochs done, plateau after the last reduction, converged, limit, stop()): checkpoint, with the reason
  * </pre>
  *
- * An epoch is one pass over samples.train up to the end offsets taken when it starts, in a fresh
- * global order drawn from (seed, epoch) ({@link ShuffledEpoch}); samples published later join the
- * next epoch.
+ * An epoch is one pass over samples.train up to the end offsets rank 0 takes when it starts, in a
+ * fresh global order drawn from (seed, epoch) ({@link ShuffledEpoch}), cut into shards ({@link
+ * EpochShards}: one per rank by default); samples published later join the next epoch. With one
+ * process and one shard it is the engine's plain step; otherwise the DDP recipe: every rank takes
+ * the gradient of its slices, c10d sums them, every rank applies the same update.
+ *
+ * <p>A rank that dies makes the others fail at their next collective ({@link
+ * org.alexkafka.trainer.distributed.GroupFailure}); restarted, the group resumes from rank 0's
+ * last checkpoint, which was written whole or not at all.
  *
  * <p>The engine stays open after {@link #run} (so its parameters can be read); {@link #close} frees it.
  */
@@ -74,11 +90,16 @@ public final class Trainer implements AutoCloseable {
   private final TrainerConfig cfg;
   private final KafkaConnection kafka;
   private final MeterRegistry registry;
+  private final World world;
+  private final int shards;
   private volatile boolean stopRequested;
   private Consumer<List<SampleRef>> batchListener = refs -> { };
 
   // the loop's state
   private Engine engine;
+  private ProcessGroup group = ProcessGroup.solo();
+  private int sourcesOpened;
+  private BatchAssembler assembler;
   private long iteration;
   private long samplesTrained;
   private long seed;
@@ -89,10 +110,28 @@ public final class Trainer implements AutoCloseable {
   private RunEnd runEnd;
   private Cursor trained; // where the epoch stands after the last trained batch
 
+  /** One process, as most runs are. */
   public Trainer(TrainerConfig cfg, KafkaConnection kafka, MeterRegistry registry) {
+    this(cfg, kafka, registry, World.single(), 0);
+  }
+
+  /**
+   * Rank {@code world.rank()} of a data-parallel run (torch engine).
+   *
+   * @param shards the shards new epochs are cut into (0: one per rank); a resumed epoch keeps its own
+   */
+  public Trainer(TrainerConfig cfg, KafkaConnection kafka, MeterRegistry registry, World world, int shards) {
+    if (shards < 0) {
+      throw new IllegalArgumentException("shards must be >= 0 (0: one per rank), got " + shards);
+    }
     this.cfg = cfg;
     this.kafka = kafka;
     this.registry = registry;
+    this.world = world;
+    this.shards = shards == 0 ? world.size() : shards;
+    if (this.shards > cfg.batchSize()) {
+      throw new IllegalArgumentException(this.shards + " shards cannot share a global batch of " + cfg.batchSize());
+    }
   }
 
   /** Asks the loop to stop after the current step (it then writes a checkpoint). */
@@ -112,6 +151,8 @@ public final class Trainer implements AutoCloseable {
 
   @Override
   public void close() {
+    group.close();
+    group = ProcessGroup.solo();
     if (engine != null) {
       engine.close();
       engine = null;
@@ -120,61 +161,50 @@ public final class Trainer implements AutoCloseable {
 
   public Result run() {
     long started = System.nanoTime();
+    boolean dataParallel = world.distributed() || shards > 1;
+    if (dataParallel && cfg.engine() != EngineKind.TORCH) {
+      throw new IllegalArgumentException("data parallelism over processes (" + world + ", " + shards + " shard(s)) needs "
+          + "--engine torch; the dl4j engine trains in one process (--devices)");
+    }
     MeanImage mean = StatsReader.latestMean(kafka, Duration.ofSeconds(cfg.statsTimeoutSeconds()));
     AlexNetSpec spec = cfg.spec();
-    BatchAssembler assembler = new BatchAssembler(mean, spec.inputSize(), spec.classes());
+    assembler = new BatchAssembler(mean, spec.inputSize(), spec.classes());
     CheckpointStore store = new CheckpointStore(Path.of(cfg.checkpointDir()), cfg.keepCheckpoints());
 
-    Cursor cursor = null;
-    RunEnd endedBefore = null;
-    Optional<Path> resumeFrom = cfg.fromBeginning() ? Optional.empty() : store.latest();
-    if (resumeFrom.isPresent()) {
-      CheckpointStore.Loaded loaded = CheckpointStore.load(resumeFrom.get());
-      CheckpointState st = loaded.state();
-      if (!st.config().spec().withSeed(0).equals(spec.withSeed(0))) {
-        throw new IllegalArgumentException("checkpoint " + loaded.dir() + " holds " + st.config().spec()
-            + " but this run asks for " + spec + "; use --from-beginning or another checkpoint directory");
-      }
-      engine = Engines.restore(cfg.engine(), spec, cfg.device(), cfg.devices(), loaded.parameters(), loaded.momentum());
-      iteration = st.iteration();
-      samplesTrained = st.samplesTrained();
-      seed = st.seed();
-      schedule = LearningRateSchedule.of(cfg, st.schedule());
-      cursor = st.cursor();
-      endedBefore = st.ended();
-      log.info("resuming from {}: epoch {}, iteration {}, lr {} (saved by the {} engine, resumed by {})", loaded.dir(),
-          st.epoch(), iteration, st.learningRate(), st.config().engine().id(), cfg.engine().id());
-    } else {
-      engine = Engines.create(cfg.engine(), spec, cfg.device(), cfg.devices());
-      seed = cfg.seed();
-      schedule = LearningRateSchedule.of(cfg, null);
-    }
-    log.info("training {} parameters ({} M) on the {} engine ({}), global batch {} over {} device(s)", engine.parameterCount(),
-        String.format("%.1f", engine.parameterCount() / 1e6), engine.name(), engine.device(), cfg.batchSize(), cfg.devices());
+    engine = Engines.create(cfg.engine(), spec, deviceOfThisRank(), cfg.devices());
+    group = engine.joinGroup(world);
+    // rank 0 alone reads the checkpoint; the others take its state from it, and its weights below
+    Resume resume = decode(group.decideOnRankZero("resume", () -> encode(resumeOnRankZero(store, spec))), Resume.class);
+    engine.synchronize(group); // every rank starts from rank 0's weights and momentum
+    iteration = resume.iteration();
+    samplesTrained = resume.samplesTrained();
+    seed = resume.seed();
+    schedule = LearningRateSchedule.of(cfg, resume.schedule());
+    Cursor cursor = resume.cursor();
+    Path lastCheckpoint = resume.from() == null ? null : Path.of(resume.from());
+    log.info("training {} parameters ({} M) on the {} engine ({}), global batch {} over {} device(s){}", engine.parameterCount(),
+        String.format("%.1f", engine.parameterCount() / 1e6), engine.name(), engine.device(), cfg.batchSize(),
+        dataParallel ? world.size() : cfg.devices(), dataParallel ? ", " + world + ", epochs cut into " + shards + " shard(s)" : "");
 
-    if ((endedBefore == RunEnd.PLATEAU || endedBefore == RunEnd.CONVERGED) && !cfg.follow()) {
+    if ((resume.ended() == RunEnd.PLATEAU || resume.ended() == RunEnd.CONVERGED) && !cfg.follow()) {
       log.info("training in {} already ended: {}; use --from-beginning to train anew", cfg.checkpointDir(),
-          endedBefore.description());
-      return new Result(iteration, cursor.epoch(), samplesTrained, schedule.learningRate(), resumeFrom.get(), null,
-          endedBefore);
+          resume.ended().description());
+      return new Result(iteration, cursor.epoch(), samplesTrained, schedule.learningRate(), lastCheckpoint, null,
+          resume.ended());
     }
-    TrainingMetrics metrics = new TrainingMetrics(Path.of(cfg.runDir()), registry);
+    Path runDir = world.leader() ? Path.of(cfg.runDir()) : Path.of(cfg.runDir(), "rank-" + world.rank());
+    TrainingMetrics metrics = new TrainingMetrics(runDir, registry);
     Evaluator evaluator = new Evaluator(kafka, assembler, cfg.batchSize());
-    Path lastCheckpoint = resumeFrom.orElse(null);
     RunEnd ended = null;
     long iterationsThisRun = 0;
+    int sliceMax = EpochShards.sliceSize(cfg.batchSize(), 0, shards);
 
-    try (KafkaConsumer<String, Sample> consumer = trainConsumer();
-         // consumer lag and fetch rates as Micrometer meters (kafka.consumer.fetch.manager.records.lag.max ...)
-         KafkaClientMetrics consumerMetrics = bind(new KafkaClientMetrics(consumer));
-         ShuffledEpoch epoch = new ShuffledEpoch(new BlockReader(consumer, kafka.topics().samplesTrain(), assembler::problem),
-             cfg.shuffleBlock(), cfg.shuffleBuffer(), 2 * cfg.batchSize());
-         BatchFeed feed = new BatchFeed(assembler, cfg.batchSize(), 2)) {
+    try (EpochShards epoch = new EpochShards(this::openSource, assembler, cfg.shuffleBlock(), cfg.shuffleBuffer(),
+        2 * sliceMax, cfg.batchSize(), world.rank(), world.size())) {
       if (cursor != null && !cursor.atEpochStart()) {
         epoch.restore(cursor, seed);
-        trained = epoch.cursor();
-        feed.start(epoch);
-      } else if (!startEpoch(epoch, feed, cursor == null ? 1 : cursor.epoch())) {
+        trained = cursor;
+      } else if (!startEpoch(epoch, cursor == null ? 1 : cursor.epoch())) {
         return new Result(iteration, epoch.epoch(), samplesTrained, schedule.learningRate(), lastCheckpoint, null,
             stopRequested ? RunEnd.STOPPED : RunEnd.NO_SAMPLES);
       }
@@ -182,55 +212,62 @@ public final class Trainer implements AutoCloseable {
       long rejectedSeen = 0;
 
       while (true) {
-        if (stopRequested) {
-          ended = RunEnd.STOPPED;
-          break;
-        }
         if (!cfg.follow() && epoch.epoch() > cfg.epochs()) {
           ended = RunEnd.EPOCHS_DONE;
           break;
         }
-        ended = limitReached(started, iteration);
-        if (ended != null) {
+        if (cfg.maxIterations() > 0 && iteration >= cfg.maxIterations()) {
+          log.info("reached {} iterations", cfg.maxIterations());
+          ended = RunEnd.MAX_ITERATIONS;
           break;
         }
         long t0 = System.nanoTime();
-        BatchFeed.Fed fed = feed.next(); // read, shuffled and assembled ahead on the feed's and the loader's threads
-        List<TrainSample> batch = fed.samples();
-        boolean epochOver = fed.epochOver();
-        if (!batch.isEmpty()) {
-          Batch data = fed.batch();
+        // this rank's slices of the global batch, read, shuffled and assembled ahead on the feeds' and loaders' threads
+        List<EpochShards.Slice> slices = epoch.next();
+        Step step = agree(epoch, slices, started);
+        if (step.stop() != null) {
+          ended = step.stop();
+          break;
+        }
+        if (step.samples() > 0) {
           long t1 = System.nanoTime();
-          long stepSeed = seed * 1_000_000_007L + iteration; // dropout masks depend on (seed, iteration) only
-          double loss = engine.trainStep(data, stepSeed);
+          double loss = train(slices, step.samples(), dataParallel);
           long t2 = System.nanoTime();
           iteration++;
           iterationsThisRun++;
-          samplesTrained += batch.size();
-          trained = fed.after();
-          metrics.step(batch.size(), loss, t1 - t0, t2 - t1);
+          samplesTrained += step.samples();
+          metrics.step((int) step.samples(), loss, t1 - t0, t2 - t1);
           metrics.rejected(epoch.rejected() - rejectedSeen);
           rejectedSeen = epoch.rejected();
-          batchListener.accept(batch.stream().map(TrainSample::ref).toList());
+          batchListener.accept(slices.stream().flatMap(s -> s.fed().samples().stream()).map(TrainSample::ref).toList());
           if (iteration % cfg.logEvery() == 0) {
-            double[] acc = TopK.accuracy(engine.predict(data), data.labels(), spec.classes());
+            Batch shown = slices.stream().map(s -> s.fed().batch()).filter(b -> b != null).findFirst().orElse(null);
+            double[] acc = shown == null ? new double[] {Double.NaN, Double.NaN}
+                : TopK.accuracy(engine.predict(shown), shown.labels(), spec.classes());
             metrics.interval(epoch.epoch(), iteration, samplesTrained, acc[0], acc[1], schedule.learningRate());
           }
-          if (cfg.checkpointEvery() > 0 && iteration % cfg.checkpointEvery() == 0) {
-            lastCheckpoint = store.save(engine, state());
-          }
         }
-        if (epochOver) {
+        trained = step.cursor();
+        if (step.samples() > 0 && cfg.checkpointEvery() > 0 && iteration % cfg.checkpointEvery() == 0) {
+          lastCheckpoint = save(store, lastCheckpoint);
+        }
+        if (step.epochOver()) {
           int done = epoch.epoch();
           int next = done + 1;
           log.info("epoch {} done at iteration {} ({} samples trained in all)", done, iteration, samplesTrained);
           boolean nextStarted = false;
           if (cfg.follow() || next <= cfg.epochs()) {
-            nextStarted = startEpoch(epoch, feed, next); // its buffer and first batches fill while the network is evaluated
+            nextStarted = startEpoch(epoch, next); // its buffer and first batches fill while the network is evaluated
           }
           if (cfg.evalEachEpoch()) {
-            evaluateAndReport(evaluator, metrics, done);
-            ended = applySchedule(metrics, done);
+            // rank 0 evaluates and applies the plateau rule; every rank takes its verdict
+            Verdict v = decode(group.decideOnRankZero("epoch-" + done + "-verdict", () -> {
+              evaluateAndReport(evaluator, metrics, done);
+              return encode(new Verdict(applySchedule(metrics, done), schedule.state()));
+            }), Verdict.class);
+            ended = v.ended();
+            schedule = LearningRateSchedule.of(cfg, v.schedule());
+            engine.setLearningRate(schedule.learningRate());
           }
           if (ended == null && !cfg.follow() && next > cfg.epochs()) {
             ended = RunEnd.EPOCHS_DONE;
@@ -240,21 +277,20 @@ public final class Trainer implements AutoCloseable {
           }
           if (ended != null) {
             if (epoch.epoch() != next) {
-              epoch.startEpoch(next, seed); // the checkpoint then says: this epoch is done
-              trained = epoch.cursor();
+              startEpochAt(epoch, next, trained.endOffsets()); // the checkpoint then says: this epoch is done
             }
             break;
           }
           engine.setLearningRate(schedule.atEpochStart(epoch.epoch()));
-          lastCheckpoint = store.save(engine, state());
+          lastCheckpoint = save(store, lastCheckpoint);
         }
       }
       runEnd = ended;
       if (iterationsThisRun > 0 || ended.finished()) {
-        lastCheckpoint = store.save(engine, state());
+        lastCheckpoint = save(store, lastCheckpoint);
       }
       boolean stoppedByLimit = (ended == RunEnd.MAX_ITERATIONS || ended == RunEnd.TIME_LIMIT) && iterationsThisRun > 0;
-      if (stoppedByLimit && cfg.evalEachEpoch() && lastEvalIteration != iteration) {
+      if (stoppedByLimit && cfg.evalEachEpoch() && lastEvalIteration != iteration && world.leader()) {
         evaluateAndReport(evaluator, metrics, epoch.epoch()); // a bounded run ends with an evaluation
       }
       int lastEpoch = ended.finished() ? epoch.epoch() - 1 : epoch.epoch(); // finished: the next one has been set up
@@ -265,6 +301,133 @@ public final class Trainer implements AutoCloseable {
       }
       return new Result(iteration, epoch.epoch(), samplesTrained, schedule.learningRate(), lastCheckpoint, lastEval, ended);
     }
+  }
+
+  /** What every rank learns from the others before a step: the global batch's size, whether to stop, where all shards stand. */
+  private record Step(long samples, boolean epochOver, RunEnd stop, Cursor cursor) {
+  }
+
+  /**
+   * One small sum over the group per step, before the compute: samples in this step, ranks whose
+   * shards are over, stop requests (any rank's SIGTERM; rank 0's clock for the time limit) and
+   * every shard's position after the step (the checkpoint's cursor).
+   */
+  private Step agree(EpochShards epoch, List<EpochShards.Slice> slices, long started) {
+    long[] positions = epoch.localPositions();
+    double[] v = new double[4 + positions.length];
+    v[0] = slices.stream().mapToInt(s -> s.fed().samples().size()).sum();
+    v[1] = epoch.localOver() ? 1 : 0;
+    v[2] = stopRequested ? 1 : 0;
+    v[3] = world.leader() && cfg.maxSeconds() > 0 && System.nanoTime() - started > cfg.maxSeconds() * 1_000_000_000L ? 1 : 0;
+    for (int i = 0; i < positions.length; i++) {
+      v[4 + i] = positions[i];
+    }
+    group.allReduceSum(v);
+    long[] all = new long[positions.length];
+    for (int i = 0; i < all.length; i++) {
+      all[i] = Math.round(v[4 + i]);
+    }
+    RunEnd stop = null;
+    if (v[2] > 0) {
+      stop = RunEnd.STOPPED;
+    } else if (v[3] > 0) {
+      log.info("reached the time limit of {} s", cfg.maxSeconds());
+      stop = RunEnd.TIME_LIMIT;
+    }
+    return new Step(Math.round(v[0]), Math.round(v[1]) == group.size(), stop, epoch.cursor(all));
+  }
+
+  /**
+   * The step on this rank's slices: with one slice in one process the engine's own step; else
+   * each slice's gradient (its own dropout masks) weighted by its size, summed over the ranks and
+   * divided by the global batch's size, as DDP does. Returns the global batch's mean loss.
+   */
+  private double train(List<EpochShards.Slice> slices, long globalSamples, boolean dataParallel) {
+    if (!dataParallel) {
+      return engine.trainStep(slices.get(0).fed().batch(), stepSeed(0));
+    }
+    double lossSum = 0;
+    for (EpochShards.Slice s : slices) {
+      Batch b = s.fed().batch();
+      if (b != null) {
+        lossSum += engine.accumulateGradient(b, stepSeed(s.shard()), b.size()) * b.size();
+      }
+    }
+    engine.stepAccumulated(group, 1.0 / globalSamples);
+    double[] loss = {lossSum};
+    group.allReduceSum(loss);
+    return loss[0] / globalSamples;
+  }
+
+  /** Dropout masks depend on (seed, iteration, shard) only: the same whichever rank trains the shard. */
+  private long stepSeed(int shard) {
+    return seed * 1_000_000_007L + iteration + shard * 0x9E3779B97F4A7C15L;
+  }
+
+  /** Where training stands when it starts: rank 0 reads the newest checkpoint into its engine, or starts afresh. */
+  private Resume resumeOnRankZero(CheckpointStore store, AlexNetSpec spec) {
+    Optional<Path> from = cfg.fromBeginning() ? Optional.empty() : store.latest();
+    if (from.isEmpty()) {
+      return new Resume(0, 0, cfg.seed(), null, null, null, null);
+    }
+    CheckpointStore.Loaded loaded = CheckpointStore.load(from.get());
+    CheckpointState st = loaded.state();
+    if (!st.config().spec().withSeed(0).equals(spec.withSeed(0))) {
+      throw new IllegalArgumentException("checkpoint " + loaded.dir() + " holds " + st.config().spec()
+          + " but this run asks for " + spec + "; use --from-beginning or another checkpoint directory");
+    }
+    engine.load(loaded.parameters(), loaded.momentum());
+    log.info("resuming from {}: epoch {}, iteration {}, lr {} (saved by the {} engine, resumed by {})", loaded.dir(),
+        st.epoch(), st.iteration(), st.learningRate(), st.config().engine().id(), cfg.engine().id());
+    return new Resume(st.iteration(), st.samplesTrained(), st.seed(), st.cursor(), st.schedule(), st.ended(),
+        loaded.dir().toString());
+  }
+
+  /** Rank 0 writes the checkpoint, with every shard's position; the other ranks keep the one they know of. */
+  private Path save(CheckpointStore store, Path last) {
+    return world.leader() ? store.save(engine, state()) : last;
+  }
+
+  /** How a run resumes, as rank 0 tells every rank. */
+  private record Resume(long iteration, long samplesTrained, long seed, Cursor cursor, LearningRateSchedule.State schedule,
+                        RunEnd ended, String from) {
+  }
+
+  /** Rank 0's verdict after an evaluation: how the run ends (null: it goes on), the schedule after it. */
+  private record Verdict(RunEnd ended, LearningRateSchedule.State schedule) {
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static String encode(Object value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static <T> T decode(String json, Class<T> type) {
+    try {
+      return JSON.readValue(json, type);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read rank 0's " + type.getSimpleName() + ": " + json, e);
+    }
+  }
+
+  /** The CUDA device of a rank: its local rank's when the run asks for plain "cuda". */
+  private String deviceOfThisRank() {
+    return cfg.device().equals("cuda") && world.distributed() ? "cuda:" + world.localRank() : cfg.device();
+  }
+
+  private EpochShards.Source openSource() {
+    KafkaConsumer<String, Sample> consumer = trainConsumer(sourcesOpened++);
+    KafkaClientMetrics consumerMetrics = new KafkaClientMetrics(consumer);
+    consumerMetrics.bindTo(registry); // consumer lag and fetch rates (kafka.consumer.fetch.manager.records.lag.max ...)
+    return new EpochShards.Source(new BlockReader(consumer, kafka.topics().samplesTrain(), assembler::problem), () -> {
+          consumerMetrics.close();
+          consumer.close();
+        });
   }
 
   /** Evaluates on samples.val, logs the metrics row and rewrites the report in the run directory. */
@@ -318,21 +481,25 @@ public final class Trainer implements AutoCloseable {
         schedule.learningRate(), schedule.state(), trained, cfg, seed, Instant.now().toString(), runEnd);
   }
 
-  /** Starts an epoch and its feed; in follow mode waits for samples. False when there is nothing to train on. */
-  private boolean startEpoch(ShuffledEpoch epoch, BatchFeed feed, int number) {
-    while (true) {
-      long span = epoch.startEpoch(number, seed);
-      trained = epoch.cursor();
+  /**
+   * Starts an epoch on every rank, up to the end offsets rank 0 takes now; in follow mode waits
+   * for samples. False when there is nothing to train on.
+   */
+  private boolean startEpoch(EpochShards epoch, int number) {
+    for (int attempt = 0; ; attempt++) {
+      String decided = group.decideOnRankZero("epoch-" + number + "-ends-" + attempt,
+          () -> stopRequested ? "stop" : encode(epoch.endOffsetsNow()));
+      if (decided.equals("stop")) {
+        return false;
+      }
+      Map<Integer, Long> ends = JSON.convertValue(decode(decided, Map.class), new TypeReference<Map<Integer, Long>>() { });
+      long span = startEpochAt(epoch, number, ends);
       if (span > 0) {
-        feed.start(epoch);
-        log.info("epoch {}: samples.train offsets {}", number, epoch.cursor().endOffsets());
+        log.info("epoch {}: samples.train offsets {}", number, new TreeMap<>(ends));
         return true;
       }
       if (!cfg.follow()) {
         log.warn("{} holds no samples: nothing to train on", kafka.topics().samplesTrain());
-        return false;
-      }
-      if (stopRequested) {
         return false;
       }
       log.info("waiting for samples on {}", kafka.topics().samplesTrain());
@@ -345,27 +512,17 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
-  private RunEnd limitReached(long started, long iterationNow) {
-    if (cfg.maxIterations() > 0 && iterationNow >= cfg.maxIterations()) {
-      log.info("reached {} iterations", cfg.maxIterations());
-      return RunEnd.MAX_ITERATIONS;
-    }
-    if (cfg.maxSeconds() > 0 && System.nanoTime() - started > cfg.maxSeconds() * 1_000_000_000L) {
-      log.info("reached the time limit of {} s", cfg.maxSeconds());
-      return RunEnd.TIME_LIMIT;
-    }
-    return null;
+  private long startEpochAt(EpochShards epoch, int number, Map<Integer, Long> ends) {
+    long span = epoch.start(number, seed, ends, shards);
+    trained = epoch.cursor(new long[epoch.shards()]);
+    return span;
   }
 
-  private KafkaClientMetrics bind(KafkaClientMetrics metrics) {
-    metrics.bindTo(registry);
-    return metrics;
-  }
-
-  private KafkaConsumer<String, Sample> trainConsumer() {
+  private KafkaConsumer<String, Sample> trainConsumer(int slot) {
     Map<String, Object> props = kafka.clientProperties();
     props.putAll(BlockReader.consumerSettings((long) cfg.shuffleBlock() * (3L * cfg.inputSize() * cfg.inputSize() + 512)));
-    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "trainer");
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "trainer" + (world.distributed() ? "-rank" + world.rank() : "")
+        + (slot > 0 ? "-" + slot : ""));
     return new KafkaConsumer<>(props, new StringDeserializer(), RecordSerdes.sample());
   }
 }

@@ -25,6 +25,8 @@ import org.alexkafka.trainer.engine.Engine;
 import org.alexkafka.trainer.engine.ParameterInit;
 import org.alexkafka.trainer.engine.ParameterLayout;
 import org.alexkafka.trainer.engine.Tensors;
+import org.alexkafka.trainer.distributed.ProcessGroup;
+import org.alexkafka.trainer.distributed.World;
 import org.alexkafka.trainer.model.Paper;
 import org.alexkafka.trainer.model.AlexNetSpec;
 import org.bytedeco.javacpp.LongPointer;
@@ -236,6 +238,73 @@ public final class TorchEngine implements Engine {
       net.zero_grad(true);
       return loss;
     }
+  }
+
+  @Override
+  public double accumulateGradient(Batch batch, long stepSeed, double weight) {
+    open();
+    try (PointerScope scope = new PointerScope()) {
+      manual_seed(stepSeed);
+      net.train(true);
+      Tensor loss = cross_entropy(logits(input(batch), true), labels(batch));
+      loss.mul(new Scalar(weight)).backward(); // adds into the parameters' grad()
+      return loss.item_double();
+    }
+  }
+
+  @Override
+  public void stepAccumulated(ProcessGroup group, double scale) {
+    open();
+    try (PointerScope scope = new PointerScope()) {
+      Tensor[] sums = new Tensor[params.length];
+      for (int i = 0; i < params.length; i++) {
+        Tensor g = params[i].grad();
+        sums[i] = g != null && g.defined() ? g : zeros(layout.get(i).shape(), params[i].options()); // no samples here
+      }
+      if (group.size() > 1) {
+        groupOf(group).allReduceSum(sums);
+      }
+      try (NoGradGuard noGrad = new NoGradGuard()) {
+        Scalar momentum = new Scalar(Paper.MOMENTUM);
+        Scalar decay = new Scalar(-Paper.WEIGHT_DECAY * learningRate);
+        Scalar step = new Scalar(-learningRate * scale);
+        for (int i = 0; i < params.length; i++) {
+          Tensor w = params[i];
+          Tensor v = velocity[i];
+          v.mul_(momentum);
+          if (layout.get(i).weight()) {
+            v.add_(w, decay);
+          }
+          v.add_(sums[i], step);
+          w.add_(v);
+        }
+      }
+      net.zero_grad(true);
+    }
+  }
+
+  @Override
+  public void synchronize(ProcessGroup group) {
+    open();
+    if (group.size() == 1) {
+      return;
+    }
+    try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+      groupOf(group).broadcastFromRankZero(params);
+      groupOf(group).broadcastFromRankZero(velocity);
+    }
+  }
+
+  @Override
+  public ProcessGroup joinGroup(World world) {
+    return world.distributed() ? new TorchProcessGroup(world, cuda) : ProcessGroup.solo();
+  }
+
+  private static TorchProcessGroup groupOf(ProcessGroup group) {
+    if (group instanceof TorchProcessGroup g) {
+      return g;
+    }
+    throw new IllegalArgumentException("the torch engine sums gradients over a c10d group (TorchProcessGroup), not " + group);
   }
 
   @Override

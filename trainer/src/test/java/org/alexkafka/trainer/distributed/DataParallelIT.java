@@ -1,0 +1,143 @@
+package org.alexkafka.trainer.distributed;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.alexkafka.schemas.config.KafkaConnection;
+import org.alexkafka.schemas.topics.Topics;
+import org.alexkafka.trainer.checkpoint.CheckpointState;
+import org.alexkafka.trainer.checkpoint.CheckpointStore;
+import org.alexkafka.trainer.engine.EngineKind;
+import org.alexkafka.trainer.engine.ParameterInit;
+import org.alexkafka.trainer.engine.Tensors;
+import org.alexkafka.trainer.support.TestData;
+import org.alexkafka.trainer.support.TrainProcess;
+import org.alexkafka.trainer.train.LearningRateSchedule;
+import org.alexkafka.trainer.train.Trainer;
+import org.alexkafka.trainer.train.TrainerConfig;
+import org.alexkafka.trainer.data.ShuffledEpoch;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Data parallelism as DDP does it, with real processes: ranks are JVMs of their own (Gloo over
+ * 127.0.0.1, the rendezvous served by rank 0), training on real photos from the embedded broker.
+ */
+class DataParallelIT {
+
+  private static final int CLASSES = 4;
+  private static final int IMAGE = 40;
+  private static final int CROP = 32;
+  private static final int BATCH = 32;
+  private static Topics topics;
+
+  @TempDir
+  Path tmp;
+
+  @BeforeAll
+  static void publish() throws Exception {
+    topics = TestData.freshTopics("ddp-it");
+    List<TestData.SmallImage> train = TestData.imagenette("train", CLASSES, 40, IMAGE);
+    TestData.publishAsAugment(topics.samplesTrain(), TestData.trainSamples(train, IMAGE, CROP, 2, 3), 32, false);
+    TestData.publish(topics.samplesVal(), TestData.valViews(TestData.imagenette("val", CLASSES, 5, IMAGE), IMAGE, CROP));
+    TestData.publishStats(topics.stats(), TestData.stats(train, IMAGE));
+  }
+
+  /** The run's settings, as flags for the child JVMs and as the record for the in-process rank. */
+  private static List<String> flags(Path checkpoints, Path run, int epochs, long maxIterations, int checkpointEvery) {
+    return List.of("--bootstrap-servers", TestData.bootstrap(), "--topic-prefix", topics.prefix(), "--engine", "torch",
+        "--profile", "small", "--classes", String.valueOf(CLASSES), "--input-size", String.valueOf(CROP), "--batch",
+        String.valueOf(BATCH), "--epochs", String.valueOf(epochs), "--max-iterations", String.valueOf(maxIterations),
+        "--checkpoint-dir", checkpoints.toString(), "--checkpoint-every", String.valueOf(checkpointEvery), "--run-dir",
+        run.toString(), "--eval-each-epoch", "false", "--shuffle-buffer", "64", "--lr", "0.01", "--seed", "11",
+        "--log-every", "5", "--stats-timeout", "30");
+  }
+
+  private static TrainerConfig config(Path checkpoints, Path run, long maxIterations) {
+    return new TrainerConfig("small", CLASSES, CROP, 1, BATCH, 1, false, false, checkpoints.toString(), 0, 3, 64,
+        ShuffledEpoch.DEFAULT_BLOCK, new LearningRateSchedule.Settings("plateau", 0.01, 2, 0.01, 3, List.of()), 1, 11,
+        run.toString(), 5, false, maxIterations, 0, 30, EngineKind.TORCH, "cpu");
+  }
+
+  private static Process rank(int rank, int world, int port, List<String> flags, Path log) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx1g", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+        "-Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("org.bytedeco.javacpp.cachedir", ""),
+        "-cp", System.getProperty("java.class.path"), TrainProcess.class.getName(), "train"));
+    cmd.addAll(flags);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("RANK", String.valueOf(rank));
+    pb.environment().put("WORLD_SIZE", String.valueOf(world));
+    pb.environment().put("MASTER_ADDR", "127.0.0.1");
+    pb.environment().put("MASTER_PORT", String.valueOf(port));
+    pb.environment().put("TRAIN_GROUP_TIMEOUT", "120");
+    pb.environment().put("OMP_NUM_THREADS", "1"); // two ranks on two cores
+    return pb.start();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static int waitFor(Process p, Path log, int seconds) throws Exception {
+    if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("a rank did not end within " + seconds + " s:\n" + tail(log));
+    }
+    return p.exitValue();
+  }
+
+  private static String tail(Path log) throws IOException {
+    List<String> lines = Files.readAllLines(log);
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+  }
+
+  @Test
+  void twoRanksTrainAsOneProcessOverTheSameTwoShards() throws Exception {
+    int steps = 8;
+    // the reference: one process, the epoch cut into the same 2 shards (2 slices of 16 per step)
+    TrainerConfig one = config(tmp.resolve("one-ckpt"), tmp.resolve("one-run"), steps);
+    Tensors reference;
+    CheckpointState referenceState;
+    try (Trainer t = new Trainer(one, new KafkaConnection(TestData.bootstrap(), topics), new SimpleMeterRegistry(),
+        World.single(), 2)) {
+      Trainer.Result r = t.run();
+      assertThat(r.iteration()).isEqualTo(steps);
+      reference = t.engine().parameters();
+      referenceState = CheckpointStore.load(r.lastCheckpoint()).state();
+    }
+
+    int port = freePort();
+    Path ckpt = tmp.resolve("two-ckpt");
+    List<String> f = flags(ckpt, tmp.resolve("two-run"), 1, steps, 0);
+    Path log0 = tmp.resolve("rank0.log");
+    Path log1 = tmp.resolve("rank1.log");
+    Process r0 = rank(0, 2, port, f, log0);
+    Process r1 = rank(1, 2, port, f, log1);
+    assertThat(waitFor(r0, log0, 180)).as(tail(log0)).isZero();
+    assertThat(waitFor(r1, log1, 60)).as(tail(log1)).isZero();
+
+    // only rank 0 writes checkpoints, holding every shard's position
+    assertThat(Files.list(tmp.resolve("two-run")).map(p -> p.getFileName().toString())).contains("rank-1");
+    CheckpointStore.Loaded two = CheckpointStore.load(new CheckpointStore(ckpt, 3).latest().orElseThrow());
+    assertThat(two.state().iteration()).isEqualTo(steps);
+    assertThat(two.state().samplesTrained()).isEqualTo((long) steps * BATCH);
+    assertThat(two.state().cursor()).isEqualTo(referenceState.cursor());
+    assertThat(two.state().cursor().shardPositions()).hasSize(2).allSatisfy(p -> assertThat(p).isPositive());
+    double diff = two.parameters().maxRelativeError(reference, 1e-3);
+    assertThat(diff).as("2 ranks vs 1 process, max relative error of the weights after " + steps + " steps")
+        .isLessThan(1e-5);
+    // and training did move them: the comparison is not between two initial states
+    assertThat(two.parameters().maxRelativeError(ParameterInit.of(one.spec()), 1e-3)).isGreaterThan(1e-3);
+  }
+}
