@@ -33,9 +33,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DataParallelIT {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DataParallelIT.class);
+
   private static final int CLASSES = 4;
-  private static final int IMAGE = 40;
-  private static final int CROP = 32;
+  private static final int IMAGE = 72;
+  private static final int CROP = 64;
   private static final int BATCH = 32;
   private static Topics topics;
 
@@ -71,7 +73,7 @@ class DataParallelIT {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx1g", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
         "-Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("org.bytedeco.javacpp.cachedir", ""),
-        "-cp", System.getProperty("java.class.path"), TrainProcess.class.getName(), "train"));
+        "-cp", System.getProperty("java.class.path"), TrainProcess.class.getName()));
     cmd.addAll(flags);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("RANK", String.valueOf(rank));
@@ -135,9 +137,62 @@ class DataParallelIT {
     assertThat(two.state().cursor()).isEqualTo(referenceState.cursor());
     assertThat(two.state().cursor().shardPositions()).hasSize(2).allSatisfy(p -> assertThat(p).isPositive());
     double diff = two.parameters().maxRelativeError(reference, 1e-3);
+    log.info("2 ranks vs 1 process over the same 2 shards, {} steps: max relative error of the weights {}", steps, diff);
     assertThat(diff).as("2 ranks vs 1 process, max relative error of the weights after " + steps + " steps")
         .isLessThan(1e-5);
     // and training did move them: the comparison is not between two initial states
     assertThat(two.parameters().maxRelativeError(ParameterInit.of(one.spec()), 1e-3)).isGreaterThan(1e-3);
+  }
+
+  @Test
+  void aKilledRankFailsTheGroupClearlyAndTheRestartedGroupResumes() throws Exception {
+    Path ckpt = tmp.resolve("kill-ckpt");
+    Path run = tmp.resolve("kill-run");
+    CheckpointStore store = new CheckpointStore(ckpt, 3);
+    int port = freePort();
+    List<String> f = flags(ckpt, run, 1000, 0, 3);
+    Path log0 = tmp.resolve("kill-rank0.log");
+    Path log1 = tmp.resolve("kill-rank1.log");
+    Process r0 = rank(0, 2, port, f, log0);
+    Process r1 = rank(1, 2, port, f, log1);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+    long atKill = 0;
+    while (atKill < 9) {
+      assertThat(System.nanoTime()).as("no checkpoint past iteration 9 within 180 s:\n" + tail(log0)).isLessThan(deadline);
+      assertThat(r0.isAlive() && r1.isAlive()).as("a rank ended early:\n" + tail(log0) + "\n" + tail(log1)).isTrue();
+      Thread.sleep(100);
+      atKill = store.latest().map(p -> CheckpointStore.load(p).state().iteration()).orElse(0L);
+    }
+    r1.destroyForcibly(); // SIGKILL, mid-epoch: an epoch is 10 steps
+    r1.waitFor();
+
+    // the survivor fails at its next collective, with a clear message, and does not hang
+    assertThat(waitFor(r0, log0, 60)).as(tail(log0)).isEqualTo(3);
+    String failure = Files.readAllLines(log0).stream().filter(l -> l.startsWith("train: ")).findFirst().orElse("");
+    log.info("rank 1 killed after checkpoint {}; rank 0 said: {}", atKill, failure);
+    assertThat(failure).contains("rank 0 of 2 could not").contains("restart every rank");
+    assertThat(Files.readString(log0)).doesNotContain("\tat org.alexkafka"); // a message, not a stack trace
+    // what it left is whole: every checkpoint directory loads, and no write is left half done
+    try (var entries = Files.list(ckpt)) {
+      assertThat(entries.map(p -> p.getFileName().toString())).allMatch(n -> n.startsWith("ckpt-"));
+    }
+    for (Path p : store.list()) {
+      CheckpointStore.load(p);
+    }
+    CheckpointState last = CheckpointStore.load(store.latest().orElseThrow()).state();
+    assertThat(last.iteration()).isGreaterThanOrEqualTo(atKill);
+
+    // restarted, both ranks go on from that checkpoint and train 6 more steps
+    long target = last.iteration() + 6;
+    List<String> again = flags(ckpt, run, 1000, target, 3);
+    Process s0 = rank(0, 2, port, again, log0);
+    Process s1 = rank(1, 2, port, again, log1);
+    assertThat(waitFor(s0, log0, 180)).as(tail(log0)).isZero();
+    assertThat(waitFor(s1, log1, 60)).as(tail(log1)).isZero();
+    assertThat(Files.readString(log0)).contains("resuming from ").contains("iteration " + last.iteration() + ", lr");
+    CheckpointState end = CheckpointStore.load(store.latest().orElseThrow()).state();
+    assertThat(end.iteration()).isEqualTo(target);
+    assertThat(end.samplesTrained()).isGreaterThan(last.samplesTrained());
+    assertThat(end.cursor().shardPositions()).hasSize(2);
   }
 }

@@ -369,6 +369,41 @@ class TorchEngineTest {
   // ---- helpers ---------------------------------------------------------------------------------
 
   /** Seeded N(0, scale²) features and labels n mod classes. */
+  @Test
+  @Order(5)
+  void slicesWeightedBySizeStepAsTheirConcatenation() {
+    // the data-parallel step (each slice's gradient × its size, summed, / the global batch) must be
+    // the plain step on the whole batch: dropout off, so the masks cannot differ
+    AlexNetSpec spec = SMALL_NO_DROPOUT;
+    Batch whole = batch(spec, 12, 21, 1);
+    Batch first = slice(whole, 0, 5);
+    Batch second = slice(whole, 5, 12);
+    Tensors w = ParameterInit.of(spec);
+    Tensors v = random(spec, 6, 0.001f);
+    try (TorchEngine plain = new TorchEngine(spec, "cpu"); TorchEngine sliced = new TorchEngine(spec, "cpu")) {
+      for (TorchEngine e : List.of(plain, sliced)) {
+        e.load(w, v);
+        e.setLearningRate(0.05);
+      }
+      for (int step = 0; step < 3; step++) {
+        double loss = plain.trainStep(whole, step);
+        double l1 = sliced.accumulateGradient(first, step, first.size());
+        double l2 = sliced.accumulateGradient(second, step, second.size());
+        sliced.stepAccumulated(org.alexkafka.trainer.distributed.ProcessGroup.solo(), 1.0 / whole.size());
+        assertThat((l1 * first.size() + l2 * second.size()) / whole.size()).isCloseTo(loss, within(1e-5));
+      }
+      assertThat(sliced.parameters().maxRelativeError(plain.parameters(), 1e-2)).isLessThan(1e-5);
+      assertThat(sliced.momentum().maxRelativeError(plain.momentum(), 1e-3)).isLessThan(1e-4);
+      assertThat(plain.parameters().maxRelativeError(w, 1e-2)).isGreaterThan(1e-3); // the steps moved the weights
+    }
+  }
+
+  private static Batch slice(Batch b, int from, int to) {
+    int per = b.channels() * b.height() * b.width();
+    return new Batch(to - from, b.channels(), b.height(), b.width(),
+        java.util.Arrays.copyOfRange(b.features(), from * per, to * per), java.util.Arrays.copyOfRange(b.labels(), from, to));
+  }
+
   static Batch batch(AlexNetSpec spec, int n, long seed, float scale) {
     Random r = new Random(seed);
     int s = spec.inputSize();
