@@ -29,7 +29,7 @@ import picocli.CommandLine;
  */
 class ComposeFileTest {
 
-  private static final List<String> APP_SERVICES = List.of("topics", "ingest", "augment", "trainer");
+  private static final List<String> APP_SERVICES = List.of("topics", "ingest", "augment", "trainer", "trainer-1");
   private static Path root;
   private static JsonNode services;
   private static CommandLine cli;
@@ -104,14 +104,29 @@ class ComposeFileTest {
   }
 
   @Test
-  void theTrainerReservesAsManyGpusAsItTrainsOn() {
-    JsonNode device = services.get("trainer").at("/deploy/resources/reservations/devices/0");
-    assertThat(device.get("driver").asText()).isEqualTo("nvidia");
-    assertThat(device.get("capabilities").get(0).asText()).isEqualTo("gpu");
-    assertThat(device.get("count").asText()).isEqualTo(environment("trainer").get("TRAIN_DEVICES")).isEqualTo("2");
+  void theTrainerRanksFormOneGroupWithAGpuEach() {
+    List<String> ranks = List.of("trainer", "trainer-1");
+    Set<String> gpus = new HashSet<>();
+    for (int r = 0; r < ranks.size(); r++) {
+      String service = ranks.get(r);
+      Map<String, String> env = environment(service);
+      assertThat(env).as(service).containsEntry("RANK", String.valueOf(r)).containsEntry("WORLD_SIZE",
+          String.valueOf(ranks.size())).containsEntry("MASTER_ADDR", ranks.get(0)).containsEntry("TRAIN_ENGINE", "torch")
+          .containsEntry("TRAIN_DEVICE", "cuda");
+      assertThat(env.get("MASTER_PORT")).isEqualTo(environment(ranks.get(0)).get("MASTER_PORT"));
+      JsonNode device = services.get(service).at("/deploy/resources/reservations/devices/0");
+      assertThat(device.get("driver").asText()).isEqualTo("nvidia");
+      assertThat(device.get("capabilities").get(0).asText()).isEqualTo("gpu");
+      assertThat(device.get("device_ids")).as(service + " reserves one GPU").hasSize(1);
+      gpus.add(device.get("device_ids").get(0).asText());
+      assertThat(services.get(service).get("image").asText()).isEqualTo(services.get("trainer").get("image").asText());
+    }
+    assertThat(gpus).as("one GPU per rank").hasSize(ranks.size());
+    assertThat(services.get("trainer-1").has("ports")).as("only rank 0's metrics on the host").isFalse();
     assertThat(services.get("trainer").at("/build/dockerfile").asText()).isEqualTo("trainer/Dockerfile");
     assertThat(root.resolve("trainer/Dockerfile")).content(StandardCharsets.UTF_8)
-        .contains("nvidia/cuda:11.6").contains("cudnn8").contains("-Pcuda");
+        .contains("-Pgpu").contains("FROM eclipse-temurin:17-jre").contains("platform.extension=-gpu")
+        .contains("java.base/sun.nio.ch").doesNotContain("nvidia/cuda");
   }
 
   @Test

@@ -98,7 +98,8 @@ public class TrainCommand implements Callable<Integer> {
   String lrSteps;
 
   @Option(names = "--devices", defaultValue = "${env:TRAIN_DEVICES:-1}",
-      description = "Data-parallel workers: GPUs with CUDA, threads on CPU (env TRAIN_DEVICES).")
+      description = "The dl4j engine's data-parallel workers in this JVM (threads); the torch engine trains one device "
+          + "per process: see --world-size (env TRAIN_DEVICES).")
   int devices;
 
   @Option(names = "--engine", defaultValue = "${env:TRAIN_ENGINE:-dl4j}",
