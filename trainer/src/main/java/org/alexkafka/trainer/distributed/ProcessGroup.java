@@ -26,6 +26,10 @@ public interface ProcessGroup extends AutoCloseable {
    */
   String decideOnRankZero(String key, Supplier<String> decision);
 
+  /** Waits until every rank has reached it (the end of a run: rank 0 serves the group until all are done). */
+  void barrier();
+
+  /** Leaves the group (without waiting for the others: after a failure they fail at their next call). */
   @Override
   void close();
 
@@ -50,6 +54,10 @@ public interface ProcessGroup extends AutoCloseable {
       @Override
       public String decideOnRankZero(String key, Supplier<String> decision) {
         return decision.get();
+      }
+
+      @Override
+      public void barrier() {
       }
 
       @Override

@@ -160,6 +160,12 @@ public final class Trainer implements AutoCloseable {
   }
 
   public Result run() {
+    Result result = train();
+    group.barrier(); // a normal end: rank 0 (which serves the group) leaves only when every rank is done
+    return result;
+  }
+
+  private Result train() {
     long started = System.nanoTime();
     boolean dataParallel = world.distributed() || shards > 1;
     if (dataParallel && cfg.engine() != EngineKind.TORCH) {

@@ -177,19 +177,21 @@ public final class TorchProcessGroup implements ProcessGroup {
   }
 
   @Override
+  public void barrier() {
+    call("meet the other ranks at the end", () -> {
+      try (PointerScope scope = new PointerScope()) {
+        waitFor(gloo.barrier());
+      }
+      return null;
+    });
+  }
+
+  @Override
   public void close() {
     if (closed) {
       return;
     }
     closed = true;
-    if (gloo != null) {
-      try (PointerScope scope = new PointerScope()) {
-        // rank 0 serves the store: no rank leaves before all are done with it
-        waitFor(gloo.barrier());
-      } catch (RuntimeException e) {
-        log.debug("rank {}: the closing barrier failed ({}); leaving anyway", world.rank(), e.getMessage());
-      }
-    }
     for (int i = owned.size() - 1; i >= 0; i--) {
       owned.get(i).deallocate();
     }
