@@ -141,6 +141,12 @@ public final class FeedBench implements Callable<Integer> {
     return 0;
   }
 
+  /** Closes without a checked exception. */
+  private interface Closer extends AutoCloseable {
+    @Override
+    void close();
+  }
+
   private Pass pass(KafkaConnection kafka, BatchAssembler assembler, boolean useFeed, int epoch, Engine net) {
     return pass(kafka, assembler, useFeed, epoch, net, Integer.MAX_VALUE);
   }
@@ -149,9 +155,15 @@ public final class FeedBench implements Callable<Integer> {
   private Pass pass(KafkaConnection kafka, BatchAssembler assembler, boolean useFeed, int epochNumber, Engine net, int maxBatches) {
     Map<String, Object> props = kafka.clientProperties();
     props.putAll(BlockReader.consumerSettings((long) ShuffledEpoch.DEFAULT_BLOCK * (3L * crop * crop + 512)));
-    try (KafkaConsumer<String, Sample> consumer = new KafkaConsumer<>(props, new StringDeserializer(), RecordSerdes.sample());
-         ShuffledEpoch epoch = new ShuffledEpoch(new BlockReader(consumer, kafka.topics().samplesTrain(), assembler::problem),
-             ShuffledEpoch.DEFAULT_BLOCK, 1024, 2 * batch);
+    List<KafkaConsumer<String, Sample>> consumers = new ArrayList<>();
+    List<BlockReader> readers = new ArrayList<>();
+    for (int i = 0; i < ShuffledEpoch.READERS; i++) { // as the trainer reads: several block fetches in flight
+      KafkaConsumer<String, Sample> consumer = new KafkaConsumer<>(props, new StringDeserializer(), RecordSerdes.sample());
+      consumers.add(consumer);
+      readers.add(new BlockReader(consumer, kafka.topics().samplesTrain(), assembler::problem));
+    }
+    try (Closer closeConsumers = () -> consumers.forEach(KafkaConsumer::close);
+         ShuffledEpoch epoch = new ShuffledEpoch(readers, ShuffledEpoch.DEFAULT_BLOCK, 1024, 2 * batch);
          BatchFeed feed = new BatchFeed(assembler, batch, 2)) {
       long start = System.nanoTime();
       epoch.startEpoch(epochNumber, 7);

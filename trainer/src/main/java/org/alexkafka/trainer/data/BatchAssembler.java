@@ -15,6 +15,9 @@ public final class BatchAssembler {
   private final MeanImage mean;
   private final int cropSize;
   private final int classes;
+  /** The mean image as 3 planes (R, G, B), and the same flipped left to right: a crop's rows are then contiguous runs. */
+  private final float[][] meanPlanes;
+  private final float[][] mirroredMeanPlanes;
 
   public BatchAssembler(MeanImage mean, int cropSize, int classes) {
     if (cropSize > mean.width() || cropSize > mean.height()) {
@@ -23,6 +26,20 @@ public final class BatchAssembler {
     this.mean = mean;
     this.cropSize = cropSize;
     this.classes = classes;
+    int w = mean.width();
+    int h = mean.height();
+    this.meanPlanes = new float[3][w * h];
+    this.mirroredMeanPlanes = new float[3][w * h];
+    float[] m = mean.pixels();
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        for (int c = 0; c < 3; c++) {
+          float v = m[(y * w + x) * 3 + c];
+          meanPlanes[c][y * w + x] = v;
+          mirroredMeanPlanes[c][y * w + (w - 1 - x)] = v;
+        }
+      }
+    }
   }
 
   public int cropSize() {
@@ -80,27 +97,40 @@ public final class BatchAssembler {
     return out;
   }
 
+  /**
+   * One sample into {@code out} at {@code base}, a plane at a time: out = pixel − mean + lighting.
+   * The pixels are already mirrored when the sample is (crop column x came from image column
+   * cropX + crop − 1 − x), which in the flipped mean is column (width − cropX − crop) + x: so both
+   * the output and the mean are read in runs, which the JIT compiles to tight loops.
+   */
   private void fill(Sample s, float[] out, int base) {
-    ByteBuffer px = s.getPixels().duplicate();
-    int start = px.position();
-    float[] m = mean.pixels();
+    ByteBuffer buf = s.getPixels();
+    byte[] px;
+    int start;
+    if (buf.hasArray()) {
+      px = buf.array();
+      start = buf.arrayOffset() + buf.position();
+    } else {
+      px = new byte[buf.remaining()];
+      buf.duplicate().get(px);
+      start = 0;
+    }
     int plane = cropSize * cropSize;
     int width = mean.width();
-    float lr = s.getLighting().get(0);
-    float lg = s.getLighting().get(1);
-    float lb = s.getLighting().get(2);
     boolean mirrored = s.getMirrored();
-    for (int y = 0; y < cropSize; y++) {
-      int rowInImage = (s.getCropY() + y) * width;
-      for (int x = 0; x < cropSize; x++) {
-        // the pixels are already mirrored: crop column x came from image column cropX + (crop-1-x)
-        int xInImage = s.getCropX() + (mirrored ? cropSize - 1 - x : x);
-        int mi = (rowInImage + xInImage) * 3;
-        int pi = start + (y * cropSize + x) * 3;
-        int o = base + y * cropSize + x;
-        out[o] = (px.get(pi) & 0xFF) - m[mi] + lr;
-        out[o + plane] = (px.get(pi + 1) & 0xFF) - m[mi + 1] + lg;
-        out[o + 2 * plane] = (px.get(pi + 2) & 0xFF) - m[mi + 2] + lb;
+    float[][] planes = mirrored ? mirroredMeanPlanes : meanPlanes;
+    int x0 = mirrored ? width - s.getCropX() - cropSize : s.getCropX();
+    for (int c = 0; c < 3; c++) {
+      float light = s.getLighting().get(c);
+      float[] m = planes[c];
+      int o = base + c * plane;
+      for (int y = 0; y < cropSize; y++) {
+        int mi = (s.getCropY() + y) * width + x0;
+        int pi = start + y * cropSize * 3 + c;
+        for (int x = 0; x < cropSize; x++) {
+          out[o + x] = (px[pi + 3 * x] & 0xFF) - m[mi + x] + light;
+        }
+        o += cropSize;
       }
     }
   }

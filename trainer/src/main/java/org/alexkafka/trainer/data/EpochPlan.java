@@ -105,6 +105,16 @@ public final class EpochPlan {
     return List.copyOf(blocks);
   }
 
+  /** The block the plan reads next (blocks().size() when all are read). */
+  public int readingBlock() {
+    return blockIndex;
+  }
+
+  /** The offset the plan reads next within {@link #readingBlock()}. */
+  public long readingOffset() {
+    return nextOffset;
+  }
+
   /** The offsets in the buffer now: read, not yet handed out. */
   public List<SampleRef> buffered() {
     return List.copyOf(buffer);

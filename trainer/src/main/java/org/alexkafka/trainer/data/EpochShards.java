@@ -15,8 +15,15 @@ import java.util.function.Supplier;
  */
 public final class EpochShards implements AutoCloseable {
 
-  /** What a shard reads with, and what closes it (its Kafka consumer). */
-  public record Source(BlockReader reader, AutoCloseable resources) {
+  /** What a shard reads with (readers fetching blocks in parallel, each with its own consumer), and what closes them. */
+  public record Source(List<BlockReader> readers, AutoCloseable resources) {
+
+    public Source {
+      readers = List.copyOf(readers);
+      if (readers.isEmpty()) {
+        throw new IllegalArgumentException("a shard needs at least one reader");
+      }
+    }
   }
 
   /** The next slice of the global batch from one shard. */
@@ -66,7 +73,7 @@ public final class EpochShards implements AutoCloseable {
 
   /** The topic's end offsets now. */
   public Map<Integer, Long> endOffsetsNow() {
-    return source(0).reader().endOffsetsNow();
+    return source(0).readers().get(0).endOffsetsNow();
   }
 
   /** Starts epoch {@code number} up to {@code ends}, cut into {@code shards}; returns the offsets the epoch spans. */
@@ -109,7 +116,7 @@ public final class EpochShards implements AutoCloseable {
     int slot = 0;
     for (int s = rank; s < shardCount; s += world) {
       Source src = source(slot++);
-      ShuffledEpoch e = new ShuffledEpoch(src.reader(), block, buffer, prefetch);
+      ShuffledEpoch e = new ShuffledEpoch(src.readers(), block, buffer, prefetch);
       local.add(new Local(s, e, new BatchFeed(assembler, sliceSize(globalBatch, s, shardCount), 2), src));
       over.add(false);
     }
@@ -167,7 +174,7 @@ public final class EpochShards implements AutoCloseable {
 
   /** Samples rejected by the trainer's check, or that could not be decoded, so far (this rank's shards). */
   public long rejected() {
-    return opened.stream().mapToLong(s -> s.reader().rejected()).sum();
+    return opened.stream().flatMap(s -> s.readers().stream()).mapToLong(BlockReader::rejected).sum();
   }
 
   @Override

@@ -33,11 +33,19 @@ public final class ShuffledEpoch implements AutoCloseable {
    */
   public static final int DEFAULT_BLOCK = 16;
 
+  /**
+   * Readers (Kafka consumers) a trainer gives each epoch: a block costs a seek and a fetch round
+   * trip, and with 3 in flight the reads no longer wait on them one after the other.
+   */
+  public static final int READERS = 3;
+
   private record Item(long position, TrainSample sample, RuntimeException failure) {
   }
 
   private static final Item END = new Item(-1, null, null);
 
+  /** Readers (each with its own consumer) fetching blocks ahead, in parallel; the first also serves re-reads. */
+  private final List<BlockReader> readers;
   private final BlockReader reader;
   private final int blockSize;
   private final int bufferSize;
@@ -56,10 +64,19 @@ public final class ShuffledEpoch implements AutoCloseable {
   private BlockingQueue<Item> queue;
 
   public ShuffledEpoch(BlockReader reader, int blockSize, int bufferSize, int prefetch) {
+    this(List.of(reader), blockSize, bufferSize, prefetch);
+  }
+
+  /** Reads with every reader in {@code readers}, each fetching its share of the blocks ahead of the loader. */
+  public ShuffledEpoch(List<BlockReader> readers, int blockSize, int bufferSize, int prefetch) {
     if (blockSize < 1 || bufferSize < 1 || prefetch < 1) {
       throw new IllegalArgumentException("block, shuffle buffer and prefetch need at least 1 sample");
     }
-    this.reader = reader;
+    if (readers.isEmpty()) {
+      throw new IllegalArgumentException("need at least one reader");
+    }
+    this.readers = List.copyOf(readers);
+    this.reader = readers.get(0);
     this.blockSize = blockSize;
     this.bufferSize = bufferSize;
     this.prefetch = prefetch;
@@ -119,7 +136,7 @@ public final class ShuffledEpoch implements AutoCloseable {
 
   /** Samples the trainer's check rejected, or that could not be decoded, so far. */
   public long rejected() {
-    return reader.rejected();
+    return readers.stream().mapToLong(BlockReader::rejected).sum();
   }
 
   /** The next sample of this epoch, or null when the epoch is over. */
@@ -195,12 +212,10 @@ public final class ShuffledEpoch implements AutoCloseable {
       plan.buffered().stream() // a resumed epoch: re-read what sat in the buffer, in topic order
           .sorted(Comparator.comparingInt(SampleRef::partition).thenComparingLong(SampleRef::offset))
           .forEach(ref -> stage(staged, ref));
-      SampleRef ref;
-      while ((ref = plan.next(r -> stage(staged, r))) != null) {
-        TrainSample s = staged.remove(ref); // absent: the offset holds no usable sample
-        if (s != null) {
-          out.put(new Item(plan.position(), s, null));
-        }
+      reader.forgetPosition();
+      try (BlockPrefetch blocks = new BlockPrefetch(readers, plan.blocks(), plan.readingBlock(), plan.readingOffset(),
+          2 * readers.size())) {
+        load(plan, staged, blocks, out);
       }
       out.put(END);
     } catch (InterruptedException | InterruptException e) {
@@ -211,6 +226,30 @@ public final class ShuffledEpoch implements AutoCloseable {
       } catch (InterruptedException stopped) {
         // nobody waits for it any more
       }
+    }
+  }
+
+  private void load(EpochPlan plan, Map<SampleRef, TrainSample> staged, BlockPrefetch blocks, BlockingQueue<Item> out)
+      throws InterruptedException {
+    SampleRef ref;
+    while ((ref = plan.next(r -> stage(staged, blocks, r))) != null) {
+      TrainSample s = staged.remove(ref); // absent: the offset holds no usable sample
+      if (s != null) {
+        out.put(new Item(plan.position(), s, null));
+      }
+    }
+  }
+
+  private void stage(Map<SampleRef, TrainSample> staged, BlockPrefetch blocks, SampleRef ref) {
+    TrainSample s;
+    try {
+      s = blocks.take(ref);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptException("loader stopped");
+    }
+    if (s != null) {
+      staged.put(ref, s);
     }
   }
 
@@ -236,6 +275,6 @@ public final class ShuffledEpoch implements AutoCloseable {
     }
     loader = null;
     queue = null;
-    reader.forgetPosition(); // the stopped loader may have left a read half done
+    readers.forEach(BlockReader::forgetPosition); // the stopped loader may have left a read half done
   }
 }

@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -426,15 +427,25 @@ public final class Trainer implements AutoCloseable {
     return cfg.device().equals("cuda") && world.distributed() ? "cuda:" + world.localRank() : cfg.device();
   }
 
+  /** A shard's readers: {@link ShuffledEpoch#READERS} consumers, so that several block fetches are in flight at once. */
   private EpochShards.Source openSource() {
-    KafkaConsumer<String, Sample> consumer = trainConsumer(sourcesOpened++);
-    KafkaClientMetrics consumerMetrics = new KafkaClientMetrics(consumer);
-    consumerMetrics.bindTo(registry); // consumer lag and fetch rates (kafka.consumer.fetch.manager.records.lag.max ...)
-    return new EpochShards.Source(new BlockReader(consumer, kafka.topics().samplesTrain(), assembler::problem), () -> {
-          consumerMetrics.close();
-          consumer.close();
-        });
+    List<KafkaConsumer<String, Sample>> consumers = new ArrayList<>();
+    List<KafkaClientMetrics> bound = new ArrayList<>();
+    List<BlockReader> readers = new ArrayList<>();
+    for (int i = 0; i < ShuffledEpoch.READERS; i++) {
+      KafkaConsumer<String, Sample> consumer = trainConsumer(sourcesOpened++);
+      KafkaClientMetrics consumerMetrics = new KafkaClientMetrics(consumer);
+      consumerMetrics.bindTo(registry); // consumer lag and fetch rates (kafka.consumer.fetch.manager.records.lag.max ...)
+      consumers.add(consumer);
+      bound.add(consumerMetrics);
+      readers.add(new BlockReader(consumer, kafka.topics().samplesTrain(), assembler::problem));
+    }
+    return new EpochShards.Source(readers, () -> {
+      bound.forEach(KafkaClientMetrics::close);
+      consumers.forEach(KafkaConsumer::close);
+    });
   }
+
 
   /** Evaluates on samples.val, logs the metrics row and rewrites the report in the run directory. */
   private void evaluateAndReport(Evaluator evaluator, TrainingMetrics metrics, int epochNumber) {

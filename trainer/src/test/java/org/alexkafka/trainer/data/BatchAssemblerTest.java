@@ -37,6 +37,41 @@ class BatchAssemblerTest {
   }
 
   @Test
+  void equalsThePlainPixelByPixelFormulaOnRandomCrops() {
+    java.util.Random r = new java.util.Random(3);
+    int side = 11;
+    int crop = 7;
+    float[] m = new float[side * side * 3];
+    for (int i = 0; i < m.length; i++) {
+      m[i] = r.nextFloat() * 255;
+    }
+    MeanImage mean = new MeanImage(side, side, m);
+    BatchAssembler assembler = new BatchAssembler(mean, crop, 5);
+    for (int trial = 0; trial < 20; trial++) {
+      byte[] px = new byte[crop * crop * 3 + 5];
+      r.nextBytes(px);
+      int cx = r.nextInt(side - crop + 1);
+      int cy = r.nextInt(side - crop + 1);
+      boolean mirrored = r.nextBoolean();
+      List<Float> light = List.of(r.nextFloat(), -r.nextFloat(), 2 * r.nextFloat());
+      // the pixels sit at an offset inside a larger array, as a record's bytes do
+      Sample s = Sample.newBuilder().setImageId("i" + trial).setClassIndex(trial % 5).setImageSize(side).setCropSize(crop)
+          .setCropX(cx).setCropY(cy).setMirrored(mirrored).setLighting(light).setVariant(0)
+          .setPixels(ByteBuffer.wrap(px, 5, crop * crop * 3).slice()).build();
+      float[] got = assembler.features(List.of(s));
+      for (int c = 0; c < 3; c++) {
+        for (int y = 0; y < crop; y++) {
+          for (int x = 0; x < crop; x++) {
+            int xInImage = cx + (mirrored ? crop - 1 - x : x);
+            float want = (px[5 + (y * crop + x) * 3 + c] & 0xFF) - m[((cy + y) * side + xInImage) * 3 + c] + light.get(c);
+            assertThat(got[(c * crop + y) * crop + x]).as("trial %d c %d y %d x %d", trial, c, y, x).isEqualTo(want);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void subtractsTheMirroredMeanCropAndAddsTheLighting() {
     BatchAssembler assembler = new BatchAssembler(MEAN, 2, 3);
     Batch batch = assembler.batch(List.of(sample(true, 2), sample(false, 0)));

@@ -127,8 +127,10 @@ class ShuffledEpochIT {
     assertThat(cursor.epoch()).isEqualTo(3);
     assertThat(cursor.position()).isGreaterThanOrEqualTo(150);
     List<TrainSample> resumed;
-    // another buffer size configured now: the epoch in progress keeps the one it started with
-    try (ShuffledEpoch epoch = new ShuffledEpoch(reader(topics, s -> null), 3, 5, 7)) {
+    // another buffer size configured now: the epoch in progress keeps the one it started with; and 3
+    // readers fetching blocks in parallel instead of 1: the order is the plan's, whatever the timing
+    try (ShuffledEpoch epoch = new ShuffledEpoch(List.of(reader(topics, s -> null), reader(topics, s -> null),
+        reader(topics, s -> null)), 3, 5, 7)) {
       epoch.restore(cursor, 11);
       assertThat(epoch.epoch()).isEqualTo(3);
       resumed = drain(epoch);
