@@ -33,6 +33,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With a log directory given, the data survives a restart (the storage is formatted once);
  * without one, a temporary directory is used and deleted on {@link #close()}.
+ *
+ * <p>{@link #startWithScram} adds a SASL_PLAINTEXT listener (SCRAM-SHA-512, on 127.0.0.1 as the
+ * others) next to the PLAINTEXT one, with one SCRAM user written into the storage when it is
+ * formatted (as {@code kafka-storage format --add-scram} does): clients there must log in, which
+ * is how the services' security settings are tested against a real broker. No authorizer: a user
+ * that logged in may do everything.
  */
 public final class EmbeddedKafkaBroker implements AutoCloseable {
 
@@ -41,18 +47,39 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private static final String PORTS_FILE = "embedded-broker-ports";
   /** Large enough for the stats record (the mean image as sums). */
   private static final int MESSAGE_MAX_BYTES = 16 * 1024 * 1024;
+  /** The mechanism of the SASL listener. */
+  public static final String SCRAM_MECHANISM = "SCRAM-SHA-512";
+  private static final String SASL_LISTENER = "SASL_PLAINTEXT";
+
+  /** A user of the SASL listener and its password. */
+  public record ScramUser(String name, String password) {
+    public ScramUser {
+      // written into the formatter's [name=..,password=..] argument: keep it unambiguous
+      if (!name.matches("[A-Za-z0-9._-]+") || !password.matches("[A-Za-z0-9._-]+")) {
+        throw new IllegalArgumentException("SCRAM user name and password: letters, digits, '.', '_' and '-' only");
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "ScramUser[" + name + "]";
+    }
+  }
 
   private final KafkaRaftServer server;
   private final Path logDir;
   private final boolean deleteOnClose;
   private final String bootstrapServers;
+  private final String saslBootstrapServers;
   private boolean closed;
 
-  private EmbeddedKafkaBroker(KafkaRaftServer server, Path logDir, boolean deleteOnClose, String bootstrapServers) {
+  private EmbeddedKafkaBroker(KafkaRaftServer server, Path logDir, boolean deleteOnClose, String bootstrapServers,
+      String saslBootstrapServers) {
     this.server = server;
     this.logDir = logDir;
     this.deleteOnClose = deleteOnClose;
     this.bootstrapServers = bootstrapServers;
+    this.saslBootstrapServers = saslBootstrapServers;
   }
 
   /** Starts a broker on a temporary log directory, deleted on close. */
@@ -66,10 +93,27 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
   /** Starts a broker whose data lives in {@code logDir} and outlives it. */
   public static EmbeddedKafkaBroker start(Path logDir) {
-    return start(logDir, false);
+    return start(logDir, false, null);
+  }
+
+  /**
+   * Starts a broker on a temporary log directory (deleted on close) with, besides PLAINTEXT, a
+   * SASL_PLAINTEXT listener ({@link #saslBootstrapServers()}) where {@code user} logs in with
+   * {@value #SCRAM_MECHANISM}.
+   */
+  public static EmbeddedKafkaBroker startWithScram(ScramUser user) {
+    try {
+      return start(Files.createTempDirectory("embedded-kafka-sasl-"), true, user);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static EmbeddedKafkaBroker start(Path logDir, boolean deleteOnClose) {
+    return start(logDir, deleteOnClose, null);
+  }
+
+  private static EmbeddedKafkaBroker start(Path logDir, boolean deleteOnClose, ScramUser scramUser) {
     long started = System.nanoTime();
     try {
       Files.createDirectories(logDir);
@@ -79,13 +123,20 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       int brokerPort = ports[0];
       int controllerPort = ports[1];
       Map<String, Object> props = brokerProperties(logDir, brokerPort, controllerPort);
-      format(logDir);
+      String saslBootstrap = null;
+      if (scramUser != null) {
+        int saslPort = freePort();
+        saslBootstrap = "127.0.0.1:" + saslPort;
+        addSaslListener(props, brokerPort, controllerPort, saslPort);
+      }
+      format(logDir, scramUser);
       KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
       server.startup();
       String bootstrap = "127.0.0.1:" + brokerPort;
-      EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, logDir, deleteOnClose, bootstrap);
+      EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, logDir, deleteOnClose, bootstrap, saslBootstrap);
       broker.awaitReady(Duration.ofSeconds(60));
-      log.info("Embedded Kafka broker (KRaft) ready at {} in {} ms, data in {}", bootstrap,
+      log.info("Embedded Kafka broker (KRaft) ready at {}{} in {} ms, data in {}", bootstrap,
+          saslBootstrap == null ? "" : " and " + SASL_LISTENER + " " + SCRAM_MECHANISM + " at " + saslBootstrap,
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), logDir);
       return broker;
     } catch (IOException e) {
@@ -121,13 +172,30 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     return p;
   }
 
+  /** PLAINTEXT stays the inter-broker and readiness listener; SASL_PLAINTEXT takes SCRAM logins. */
+  private static void addSaslListener(Map<String, Object> p, int brokerPort, int controllerPort, int saslPort) {
+    p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + "," + SASL_LISTENER + "://127.0.0.1:" + saslPort
+        + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + "," + SASL_LISTENER + "://127.0.0.1:" + saslPort);
+    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + SASL_LISTENER + ":SASL_PLAINTEXT,CONTROLLER:PLAINTEXT");
+    String listener = "listener.name." + SASL_LISTENER.toLowerCase(java.util.Locale.ROOT) + ".";
+    p.put(listener + "sasl.enabled.mechanisms", SCRAM_MECHANISM);
+    p.put(listener + SCRAM_MECHANISM.toLowerCase(java.util.Locale.ROOT) + ".sasl.jaas.config",
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+    p.put("sasl.enabled.mechanisms", SCRAM_MECHANISM);
+  }
+
   /** Formats the storage once; an already formatted directory (a restart) is left as it is. */
-  private static void format(Path logDir) {
+  private static void format(Path logDir, ScramUser scramUser) {
     if (Files.exists(logDir.resolve("meta.properties"))) {
       return;
     }
     try {
-      new Formatter()
+      Formatter formatter = new Formatter();
+      if (scramUser != null) {
+        formatter.setScramArguments(List.of(SCRAM_MECHANISM + "=[name=" + scramUser.name() + ",password=" + scramUser.password() + "]"));
+      }
+      formatter
           .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
           .setNodeId(NODE_ID)
           .setClusterId(Uuid.randomUuid().toString())
@@ -198,6 +266,20 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
   public String bootstrapServers() {
     return bootstrapServers;
+  }
+
+  /** The SASL_PLAINTEXT (SCRAM) listener's address; null unless started by {@link #startWithScram}. */
+  public String saslBootstrapServers() {
+    return saslBootstrapServers;
+  }
+
+  /** What a client needs to log in as {@code name} on the SASL listener (besides bootstrap.servers). */
+  public static Map<String, String> scramClientSettings(String name, String password) {
+    return Map.of(
+        "security.protocol", "SASL_PLAINTEXT",
+        "sasl.mechanism", SCRAM_MECHANISM,
+        "sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + name
+            + "\" password=\"" + password + "\";");
   }
 
   public Path logDir() {

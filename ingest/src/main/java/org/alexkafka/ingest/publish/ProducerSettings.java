@@ -7,7 +7,13 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-/** Producer settings for ~200 KB image records. */
+/**
+ * Producer settings for ~200 KB image records, on top of the connection's client properties
+ * ({@code KafkaConnection.clientProperties()}: bootstrap.servers and the security settings of
+ * {@code --kafka-config} / {@code KAFKA_CLIENT_*}), which pass through unchanged. The patient
+ * timeouts below ride out a broker that is down; a refused login is not retried (Kafka reports an
+ * authentication failure to the send at once), so wrong credentials stop the service promptly.
+ */
 public final class ProducerSettings {
 
   /** Five 256x256x3 records per partition batch: fewer, fuller requests without big latency. */

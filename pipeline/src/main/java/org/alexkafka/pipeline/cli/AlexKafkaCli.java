@@ -2,7 +2,16 @@ package org.alexkafka.pipeline.cli;
 
 import java.util.List;
 import java.util.concurrent.Callable;
+import javax.security.auth.login.LoginException;
 import org.alexkafka.pipeline.metrics.PrometheusEndpoint;
+import org.alexkafka.schemas.config.KafkaConnection;
+import org.alexkafka.schemas.config.KafkaOptions;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -13,6 +22,10 @@ import picocli.CommandLine.Option;
  * The one command line of the distribution: a subcommand per service, the benches, and the
  * all-in-one run. Service subcommands are found by class name so that a slim image (ingest or
  * augment, without ND4J's natives) runs the same launcher and simply lacks the trainer's commands.
+ *
+ * <p>Expected failures (Kafka refusing the credentials or the access, a client or service
+ * misconfigured) end the command with one line on stderr and exit code 1, without a stack trace
+ * unless {@code --verbose}; anything else keeps picocli's stack trace. Usage errors stay exit code 2.
  */
 @Command(name = "alexkafka", mixinStandardHelpOptions = true, version = "alexkafka 0.1.0",
     description = "AlexNet (Krizhevsky et al., 2012) on Apache Kafka: ingest, augment, train.",
@@ -38,6 +51,11 @@ public final class AlexKafkaCli implements Callable<Integer> {
   @Option(names = "--metrics-port", defaultValue = "${env:METRICS_PORT:--1}",
       description = "Serve Prometheus metrics at http://host:PORT/metrics (env METRICS_PORT; -1 = off, the default).")
   int metricsPort;
+
+  @Option(names = "--verbose", defaultValue = "${env:ALEXKAFKA_VERBOSE:-false}",
+      description = "Print the stack trace of an expected failure (a refused login, a configuration error) too, not only its one line "
+          + "(env ALEXKAFKA_VERBOSE).")
+  boolean verbose;
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -88,9 +106,89 @@ public final class AlexKafkaCli implements Callable<Integer> {
         log.info("Prometheus metrics at http://0.0.0.0:{}/metrics", endpoint.port());
         return new CommandLine.RunLast().execute(parseResult);
       } catch (java.io.IOException e) {
-        throw new CommandLine.ExecutionException(cli, "cannot serve metrics on port " + root.metricsPort + ": " + e.getMessage(), e);
+        String message = "cannot serve metrics on port " + root.metricsPort + ": " + e.getMessage();
+        throw new CommandLine.ExecutionException(cli, message, new IllegalStateException(message, e));
       }
     });
+    cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+      String message = expectedFailure(ex, kafkaAddress(commandLine));
+      if (message == null || root.verbose) {
+        throw ex; // picocli prints the stack trace
+      }
+      commandLine.getErr().println(message);
+      commandLine.getErr().flush();
+      return commandLine.getCommandSpec().exitCodeOnExecutionException();
+    });
     return cli;
+  }
+
+  /** The bootstrap servers the failed command used, if it has the Kafka options and got as far as reading them. */
+  private static String kafkaAddress(CommandLine commandLine) {
+    for (CommandLine.Model.CommandSpec mixin : commandLine.getCommandSpec().mixins().values()) {
+      if (mixin.userObject() instanceof KafkaOptions options) {
+        KafkaConnection connection = options.resolvedConnection();
+        return connection == null ? null : connection.bootstrapServers();
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The one line an expected failure is reported with, or null when {@code failure} is not one
+   * (a bug: its stack trace is wanted). Expected: Kafka refused the login (an
+   * {@link AuthenticationException} anywhere in the causes) or the access ({@link AuthorizationException}),
+   * a Kafka client setting is invalid ({@link ConfigException}, a client that cannot be built for its
+   * JAAS or security settings), or the command itself stopped on a configuration problem
+   * ({@link IllegalArgumentException}, {@link IllegalStateException} with a message).
+   */
+  static String expectedFailure(Throwable failure, String bootstrapServers) {
+    String at = bootstrapServers == null ? "" : " at " + bootstrapServers;
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof SaslAuthenticationException) {
+        return oneLine("Kafka refused the credentials" + at + ": " + t.getMessage());
+      }
+      if (t instanceof SslAuthenticationException) {
+        return oneLine("TLS handshake with Kafka" + at + " failed: " + withRootCause(t));
+      }
+      if (t instanceof AuthenticationException) {
+        return oneLine("Kafka authentication failed" + at + ": " + withRootCause(t));
+      }
+      if (t instanceof AuthorizationException) {
+        return oneLine("Kafka denied access" + at + ": " + t.getMessage());
+      }
+      if (t instanceof ConfigException) {
+        return oneLine("Kafka client configuration: " + t.getMessage());
+      }
+    }
+    if (failure instanceof KafkaException && failure.getMessage() != null && failure.getMessage().startsWith("Failed to c")) {
+      // "Failed to create new KafkaAdminClient" / "Failed to construct kafka producer": a bad JAAS or security setting
+      Throwable root = rootCause(failure);
+      if (root instanceof IllegalArgumentException || root instanceof LoginException || root instanceof IllegalStateException) {
+        return oneLine("Kafka client configuration: " + failure.getMessage() + ": " + root.getMessage());
+      }
+    }
+    if ((failure instanceof IllegalArgumentException || failure instanceof IllegalStateException) && failure.getMessage() != null
+        && !failure.getMessage().isBlank()) {
+      return oneLine(failure.getMessage());
+    }
+    return null;
+  }
+
+  private static Throwable rootCause(Throwable t) {
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root;
+  }
+
+  private static String withRootCause(Throwable t) {
+    Throwable root = rootCause(t);
+    return root == t || root.getMessage() == null || String.valueOf(t.getMessage()).contains(root.getMessage())
+        ? String.valueOf(t.getMessage()) : t.getMessage() + ": " + root.getMessage();
+  }
+
+  private static String oneLine(String message) {
+    return message.strip().replaceAll("\\s*\\R\\s*", " ");
   }
 }

@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.alexkafka.pipeline.cli.AlexKafkaCli;
 import org.alexkafka.pipeline.cli.ConfigTable;
+import org.alexkafka.schemas.config.KafkaClientSettings;
 import org.alexkafka.schemas.topics.Topics;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -75,8 +76,33 @@ class ComposeFileTest {
           read.add(row.env());
         }
       }
-      assertThat(read).as("variables `%s` reads", command).containsAll(environment(service).keySet());
+      // KAFKA_CLIENT_<KEY> is read by every service's Kafka options (KafkaClientSettings), not by one option each
+      Set<String> set = new HashSet<>(environment(service).keySet());
+      set.removeIf(name -> KafkaClientSettings.keyOf(name) != null);
+      assertThat(read).as("variables `%s` reads", command).containsAll(set);
     }
+  }
+
+  @Test
+  void everyServiceTakesTheKafkaClientSettingsTheSameWay() {
+    for (String service : APP_SERVICES) {
+      JsonNode envFile = services.get(service).path("env_file");
+      assertThat(envFile).as(service + " reads kafka-client.env").hasSize(1);
+      assertThat(envFile.get(0).get("path").asText()).as(service).isEqualTo("kafka-client.env");
+      assertThat(envFile.get(0).get("required").asBoolean(true)).as(service + ": the file is optional").isFalse();
+    }
+    assertThat(services.get("kafka").has("env_file"))
+        .as("the broker image would read KAFKA_CLIENT_* as broker settings (client.*)").isFalse();
+    Set<String> rootOptions = new HashSet<>();
+    for (ConfigTable.Row row : ConfigTable.rows(cli)) {
+      if (!row.env().isEmpty()) {
+        rootOptions.add(row.command() + " " + row.env());
+      }
+    }
+    for (String command : List.of("topics", "ingest", "augment", "train")) {
+      assertThat(rootOptions).as(command + " reads a client properties file from KAFKA_CONFIG").contains(command + " KAFKA_CONFIG");
+    }
+    assertThat(KafkaClientSettings.keyOf("KAFKA_CLIENT_SASL_JAAS_CONFIG")).isEqualTo("sasl.jaas.config");
   }
 
   @Test
