@@ -2,6 +2,7 @@ package org.alexkafka.ingest;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import org.alexkafka.ingest.source.UploadSettings;
 import org.alexkafka.schemas.Split;
 import org.alexkafka.schemas.config.KafkaConnection;
 
@@ -25,6 +26,7 @@ import org.alexkafka.schemas.config.KafkaConnection;
  * @param compression producer compression.type ("none" by default: raw pixels barely compress)
  * @param replicationFactor replication of the topics the service creates if missing
  * @param progress show a progress bar during folder scans
+ * @param upload address, token and limits of the upload endpoint (see {@link UploadSettings})
  */
 public record IngestConfig(
     KafkaConnection kafka,
@@ -41,7 +43,8 @@ public record IngestConfig(
     Duration watchInterval,
     String compression,
     short replicationFactor,
-    boolean progress) {
+    boolean progress,
+    UploadSettings upload) {
 
   public static final int DEFAULT_IMAGE_SIZE = 256;
   public static final long DEFAULT_MAX_UPLOAD_BYTES = 64L * 1024 * 1024;
@@ -62,6 +65,7 @@ public record IngestConfig(
     defaultSplit = defaultSplit == null ? Split.TRAIN : defaultSplit;
     watchInterval = watchInterval == null ? Duration.ofSeconds(1) : watchInterval;
     compression = compression == null ? "none" : compression;
+    upload = upload == null ? UploadSettings.defaults() : upload;
   }
 
   /** Defaults for everything but the connection: for tests and the all-in-one runner. */
@@ -69,36 +73,41 @@ public record IngestConfig(
     return new IngestConfig(kafka, null, false, -1, Split.TRAIN, null, DEFAULT_IMAGE_SIZE,
         org.alexkafka.ingest.decode.ImageDecoder.DEFAULT_MAX_PIXELS, 42L,
         Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_UPLOAD_BYTES, Duration.ofSeconds(1), "none",
-        (short) 1, false);
+        (short) 1, false, UploadSettings.defaults());
   }
 
   public IngestConfig withFolder(Path folder, boolean watch) {
     return new IngestConfig(kafka, folder, watch, httpPort, defaultSplit, synsets, imageSize, maxPixels, seed,
-        threads, maxUploadBytes, watchInterval, compression, replicationFactor, progress);
+        threads, maxUploadBytes, watchInterval, compression, replicationFactor, progress, upload);
   }
 
   public IngestConfig withImageSize(int size) {
     return new IngestConfig(kafka, folder, watch, httpPort, defaultSplit, synsets, size, maxPixels, seed,
-        threads, maxUploadBytes, watchInterval, compression, replicationFactor, progress);
+        threads, maxUploadBytes, watchInterval, compression, replicationFactor, progress, upload);
   }
 
   public IngestConfig withSynsets(Path synsets) {
     return new IngestConfig(kafka, folder, watch, httpPort, defaultSplit, synsets, imageSize, maxPixels, seed,
-        threads, maxUploadBytes, watchInterval, compression, replicationFactor, progress);
+        threads, maxUploadBytes, watchInterval, compression, replicationFactor, progress, upload);
   }
 
   public IngestConfig withHttpPort(int port, long maxUploadBytes) {
     return new IngestConfig(kafka, folder, watch, port, defaultSplit, synsets, imageSize, maxPixels, seed,
-        threads, maxUploadBytes, watchInterval, compression, replicationFactor, progress);
+        threads, maxUploadBytes, watchInterval, compression, replicationFactor, progress, upload);
   }
 
   public IngestConfig withWatchInterval(Duration interval) {
     return new IngestConfig(kafka, folder, watch, httpPort, defaultSplit, synsets, imageSize, maxPixels, seed,
-        threads, maxUploadBytes, interval, compression, replicationFactor, progress);
+        threads, maxUploadBytes, interval, compression, replicationFactor, progress, upload);
+  }
+
+  public IngestConfig withUpload(UploadSettings upload) {
+    return new IngestConfig(kafka, folder, watch, httpPort, defaultSplit, synsets, imageSize, maxPixels, seed,
+        threads, maxUploadBytes, watchInterval, compression, replicationFactor, progress, upload);
   }
 
   public IngestConfig withProgress(boolean progress) {
     return new IngestConfig(kafka, folder, watch, httpPort, defaultSplit, synsets, imageSize, maxPixels, seed,
-        threads, maxUploadBytes, watchInterval, compression, replicationFactor, progress);
+        threads, maxUploadBytes, watchInterval, compression, replicationFactor, progress, upload);
   }
 }

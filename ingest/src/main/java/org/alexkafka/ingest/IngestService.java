@@ -3,6 +3,7 @@ package org.alexkafka.ingest;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,8 +11,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -27,13 +28,16 @@ import org.alexkafka.ingest.publish.IngestPublisher;
 import org.alexkafka.ingest.publish.LabelRegistry;
 import org.alexkafka.ingest.publish.ProducerSettings;
 import org.alexkafka.ingest.publish.PublishedIds;
+import org.alexkafka.ingest.publish.PublishedLabelReader;
 import org.alexkafka.ingest.publish.Synsets;
 import org.alexkafka.ingest.publish.TopicReader;
 import org.alexkafka.ingest.resize.ResampleFilter;
 import org.alexkafka.ingest.source.FolderListing;
 import org.alexkafka.ingest.source.FolderWatcher;
 import org.alexkafka.ingest.source.SourceFile;
+import org.alexkafka.ingest.source.UploadLabels;
 import org.alexkafka.ingest.source.UploadServer;
+import org.alexkafka.ingest.source.UploadSettings;
 import org.alexkafka.schemas.ImageRef;
 import org.alexkafka.schemas.LabelEntry;
 import org.alexkafka.schemas.serde.RecordSerdes;
@@ -54,6 +58,7 @@ public final class IngestService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(IngestService.class);
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(30);
+  private static final Duration LABEL_READ_TIMEOUT = Duration.ofSeconds(10);
 
   private final IngestConfig config;
   private final IngestStats stats;
@@ -63,6 +68,7 @@ public final class IngestService implements AutoCloseable {
   private PublishedIds.Recovery recovery;
   private Ingestor ingestor;
   private LabelRegistry labels;
+  private PublishedLabelReader earlierLabels;
   private ExecutorService workers;
   private FolderWatcher watcher;
   private UploadServer http;
@@ -115,10 +121,10 @@ public final class IngestService implements AutoCloseable {
     publisher = new IngestPublisher(ProducerSettings.forImages(client, config.compression()), ProducerSettings.forRefs(client),
         topics);
     recordMissingRefs(recovery.missing());
-    Set<String> ids = recovery.ids();
     labels = new LabelRegistry(existing.values(), synsets, publisher::sendLabelAndWait);
     ImagePreparer preparer = new ImagePreparer(new ImageDecoder(config.maxPixels()), config.imageSize(), ResampleFilter.TRIANGLE);
-    ingestor = new Ingestor(preparer, labels, publisher, ids, stats);
+    earlierLabels = new PublishedLabelReader(client, topics.images(), LABEL_READ_TIMEOUT);
+    ingestor = new Ingestor(preparer, labels, publisher, recovery.images(), earlierLabels, stats);
     workers = Executors.newFixedThreadPool(config.threads(), r -> {
       Thread t = new Thread(r, "ingest-decode");
       t.setDaemon(true);
@@ -263,19 +269,27 @@ public final class IngestService implements AutoCloseable {
     }
   }
 
-  /** Opens the upload endpoint; returns its port. */
+  /** Opens the upload endpoint (on the address and with the limits of {@code config.upload()}); returns its port. */
   public synchronized int startHttp(int port) {
     requireStarted();
     if (http != null) {
       return http.port();
     }
+    UploadSettings upload = config.upload();
     try {
-      http = new UploadServer(port, ingestor, config.maxUploadBytes(), config.defaultSplit(), Math.max(2, config.threads()));
+      http = new UploadServer(upload, port, ingestor, new UploadLabels(labels, upload.allowNewClasses()),
+          config.maxUploadBytes(), config.defaultSplit(), Math.max(2, config.threads()));
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot open the upload endpoint on port " + port + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot open the upload endpoint on " + upload.bindAddress() + ":" + port + ": "
+          + e.getMessage(), e);
     }
     http.start();
     return http.port();
+  }
+
+  /** Where the upload endpoint listens; empty when it is not open. */
+  public synchronized Optional<InetSocketAddress> httpAddress() {
+    return http == null ? Optional.empty() : Optional.of(http.address());
   }
 
   public synchronized void stopHttp() {
@@ -307,6 +321,9 @@ public final class IngestService implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+    if (earlierLabels != null) {
+      earlierLabels.close();
     }
     if (publisher != null) {
       publisher.close(); // flushes: everything accepted is on Kafka or counted as failed

@@ -1,7 +1,7 @@
 package org.alexkafka.ingest;
 
 import java.time.Instant;
-import java.util.Set;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import org.alexkafka.ingest.decode.DecodeException;
@@ -9,7 +9,10 @@ import org.alexkafka.ingest.decode.ImagePreparer;
 import org.alexkafka.ingest.decode.PreparedImage;
 import org.alexkafka.ingest.publish.ContentId;
 import org.alexkafka.ingest.publish.IngestPublisher;
+import org.alexkafka.ingest.publish.InvalidLabelException;
+import org.alexkafka.ingest.publish.KnownImages;
 import org.alexkafka.ingest.publish.LabelRegistry;
+import org.alexkafka.ingest.publish.PublishedLabelReader;
 import org.alexkafka.ingest.publish.UnknownLabelException;
 import org.alexkafka.schemas.Image;
 import org.alexkafka.schemas.Rejection;
@@ -18,40 +21,64 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One input to one outcome, whatever the source: hash, skip if already published, check the class,
- * decode and prepare, register the class (acknowledged) and publish. Bad input becomes a Rejection
- * record and a log line, never an exception. Thread-safe.
+ * One input to one outcome, whatever the source: hash, check the class, skip if already published
+ * (or refuse if it was published under another class), decode and prepare, register the class
+ * (acknowledged) and publish. Bad input becomes a Rejection record and a log line, never an
+ * exception. Thread-safe.
  */
 public final class Ingestor {
 
   private static final Logger log = LoggerFactory.getLogger(Ingestor.class);
   public static final String STAGE = "ingest";
 
+  /** For a picture published by an earlier run, whether to read its first label back from Kafka. */
+  public enum EarlierLabels {
+    /**
+     * Compare with labels this run knows only. For folder scans: a restart sees every file again,
+     * and reading each one's image back would read the whole images topic.
+     */
+    KNOWN_ONLY,
+    /** Read the earlier image's label from the images topic when this run does not know it (uploads). */
+    READ_BACK
+  }
+
   private final ImagePreparer preparer;
   private final LabelRegistry labels;
   private final IngestPublisher publisher;
-  /** Ids published or on their way: recovered from the images topic at start. */
-  private final Set<String> ids;
+  /** Ids published or on their way, with their first label: recovered from the topics at start. */
+  private final KnownImages known;
+  private final PublishedLabelReader earlierLabels;
   private final IngestStats stats;
 
-  public Ingestor(ImagePreparer preparer, LabelRegistry labels, IngestPublisher publisher, Set<String> ids, IngestStats stats) {
+  public Ingestor(ImagePreparer preparer, LabelRegistry labels, IngestPublisher publisher, KnownImages known,
+      PublishedLabelReader earlierLabels, IngestStats stats) {
     this.preparer = preparer;
     this.labels = labels;
     this.publisher = publisher;
-    this.ids = ids;
+    this.known = known;
+    this.earlierLabels = earlierLabels;
     this.stats = stats;
   }
 
   public IngestResult ingest(byte[] bytes, String label, Split split, String source) {
+    return ingest(bytes, label, split, source, EarlierLabels.KNOWN_ONLY);
+  }
+
+  public IngestResult ingest(byte[] bytes, String label, Split split, String source, EarlierLabels earlier) {
     stats.seen();
     String id = ContentId.of(bytes);
-    if (!ids.add(id)) {
-      stats.duplicate();
-      log.debug("duplicate {} ({}): already published", source, id);
-      return IngestResult.duplicate(id);
+    try {
+      labels.check(label); // before the duplicate check: a bad class id is refused whatever the picture
+    } catch (InvalidLabelException e) {
+      return reject(source, id, RejectReason.INVALID_LABEL, e.getMessage());
+    } catch (UnknownLabelException e) {
+      return reject(source, id, RejectReason.UNKNOWN_LABEL, e.getMessage());
+    }
+    Optional<KnownImages.Prior> prior = known.claim(id, label);
+    if (prior.isPresent()) {
+      return duplicateOrConflict(id, label, source, prior.get(), earlier);
     }
     try {
-      labels.check(label);
       PreparedImage prepared = preparer.prepare(bytes);
       labels.indexOf(label); // registers (and waits for the ack of) a new class before its first image
       Image image = Image.newBuilder().setId(id).setLabel(label).setSplit(split).setSource(source)
@@ -60,35 +87,60 @@ public final class Ingestor {
           .setPixels(java.nio.ByteBuffer.wrap(prepared.rgb())).setIngestedAt(Instant.now()).build();
       CompletableFuture<Void> acked = publisher.sendImage(image).handle((meta, error) -> {
         if (error != null) {
-          ids.remove(id); // not on Kafka: a later scan may try again
+          known.forget(id); // not on Kafka: a later scan may try again
           reject(source, id, RejectReason.PUBLISH_FAILED, "Kafka did not take the image: " + error);
           throw new IllegalStateException("publishing " + source + " failed: " + error.getMessage(), error);
         }
         stats.published(prepared.rgb().length);
         return null;
       });
-      return new IngestResult(IngestResult.Status.PUBLISHED, id, null, null, acked);
+      return IngestResult.published(id, acked);
     } catch (DecodeException e) {
-      ids.remove(id);
+      known.forget(id);
       return reject(source, id, e.reason(), e.getMessage());
+    } catch (InvalidLabelException e) {
+      known.forget(id);
+      return reject(source, id, RejectReason.INVALID_LABEL, e.getMessage());
     } catch (UnknownLabelException e) {
-      ids.remove(id);
+      known.forget(id);
       return reject(source, id, RejectReason.UNKNOWN_LABEL, e.getMessage());
     } catch (ExecutionException e) {
-      ids.remove(id);
+      known.forget(id);
       return reject(source, id, RejectReason.PUBLISH_FAILED, "could not register class '" + label + "': " + e.getCause());
     } catch (InterruptedException e) {
-      ids.remove(id);
+      known.forget(id);
       Thread.currentThread().interrupt();
       return reject(source, id, RejectReason.PUBLISH_FAILED, "interrupted while registering class '" + label + "'");
     } catch (org.apache.kafka.common.KafkaException e) {
-      ids.remove(id);
+      known.forget(id);
       return reject(source, id, RejectReason.PUBLISH_FAILED, "Kafka refused the image: " + e);
     } catch (RuntimeException e) {
-      ids.remove(id);
+      known.forget(id);
       log.error("unexpected failure on {}", source, e);
       return reject(source, id, RejectReason.INTERNAL_ERROR, e.toString());
     }
+  }
+
+  /**
+   * The same picture again: under the same class it is a duplicate; under another one it is refused
+   * and recorded (a picture has one class, the first one stays), so that a mislabelled copy is seen.
+   */
+  private IngestResult duplicateOrConflict(String id, String label, String source, KnownImages.Prior prior,
+      EarlierLabels earlier) {
+    String first = prior.label();
+    if (first == null && earlier == EarlierLabels.READ_BACK && earlierLabels != null) {
+      first = earlierLabels.labelAt(prior.location()).orElse(null);
+      if (first != null) {
+        known.learn(id, first);
+      }
+    }
+    if (first == null || first.equals(label)) {
+      stats.duplicate();
+      log.debug("duplicate {} ({}): already published{}", source, id, first == null ? " by an earlier run" : "");
+      return IngestResult.duplicate(id);
+    }
+    return reject(source, id, RejectReason.LABEL_CONFLICT, "image " + id + " is already published as class '" + first
+        + "'; not published again as class '" + label + "' (the first class is kept)").withKeptLabel(first);
   }
 
   /** An input rejected before its bytes could be read (unreadable file, no class folder, ...). */

@@ -9,6 +9,10 @@ public enum RejectReason {
   TOO_LARGE("too-large"),
   UNREADABLE("unreadable"),
   UNKNOWN_LABEL("unknown-label"),
+  /** The class id is not well-formed (see ClassIds): a path, spaces, too long, ... */
+  INVALID_LABEL("invalid-label"),
+  /** The picture is published already under another class; the first class stays. */
+  LABEL_CONFLICT("label-conflict"),
   /** Kafka did not take the record within the delivery timeout; the input can be ingested again. */
   PUBLISH_FAILED("publish-failed"),
   /** A bug or an unexpected failure inside the service; the detail says what. */

@@ -1,6 +1,9 @@
 package org.alexkafka.ingest.cli;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -9,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import org.alexkafka.ingest.IngestConfig;
 import org.alexkafka.ingest.IngestService;
 import org.alexkafka.ingest.IngestSummary;
+import org.alexkafka.ingest.source.UploadSettings;
 import org.alexkafka.schemas.Split;
 import org.alexkafka.schemas.config.KafkaOptions;
 import picocli.CommandLine.Command;
@@ -38,12 +42,45 @@ public final class IngestCommand implements Callable<Integer> {
       description = "Open the upload endpoint POST /images?label=..&split=.. on this port; -1 = off (env INGEST_HTTP_PORT, default ${DEFAULT-VALUE}).")
   int httpPort;
 
+  @Option(names = "--http-bind", defaultValue = "${env:INGEST_HTTP_BIND:-127.0.0.1}",
+      description = "Address the upload endpoint listens on: 127.0.0.1 = this machine only; 0.0.0.0 = every interface"
+          + " (then set a token) (env INGEST_HTTP_BIND, default ${DEFAULT-VALUE}).")
+  String httpBind;
+
+  @Option(names = "--http-token", defaultValue = "${env:INGEST_HTTP_TOKEN:-}",
+      description = "Uploads must carry 'Authorization: Bearer <token>' (401 otherwise). Prefer the env variable or"
+          + " --http-token-file: a flag shows in the process list (env INGEST_HTTP_TOKEN; default none).")
+  String httpToken;
+
+  @Option(names = "--http-token-file", defaultValue = "${env:INGEST_HTTP_TOKEN_FILE:-}",
+      description = "Read the upload token from this file (e.g. a mounted secret; surrounding whitespace is dropped)"
+          + " (env INGEST_HTTP_TOKEN_FILE).")
+  String httpTokenFile;
+
+  @Option(names = "--http-new-classes", arity = "0..1", paramLabel = "true|false", fallbackValue = "true",
+      defaultValue = "${env:INGEST_HTTP_NEW_CLASSES:-true}",
+      description = "Without --synsets, an upload with a class id the labels topic does not hold creates that class;"
+          + " false = such uploads get 422 (env INGEST_HTTP_NEW_CLASSES, default ${DEFAULT-VALUE}).")
+  boolean httpNewClasses;
+
+  @Option(names = "--http-read-timeout-ms", defaultValue = "${env:INGEST_HTTP_READ_TIMEOUT_MS:-15000}",
+      description = "An upload whose headers take longer, or whose body stops for longer, is answered 408 and cut off"
+          + " (env INGEST_HTTP_READ_TIMEOUT_MS, default ${DEFAULT-VALUE}).")
+  long httpReadTimeoutMs;
+
+  @Option(names = "--http-max-connections", defaultValue = "${env:INGEST_HTTP_MAX_CONNECTIONS:-256}",
+      description = "Upload connections served at once; more are answered 503 (env INGEST_HTTP_MAX_CONNECTIONS,"
+          + " default ${DEFAULT-VALUE}).")
+  int httpMaxConnections;
+
   @Option(names = "--split", defaultValue = "${env:INGEST_SPLIT:-train}",
       description = "Split of files outside a train/ or val/ folder and of uploads without split= (env INGEST_SPLIT, default ${DEFAULT-VALUE}).")
   String split;
 
   @Option(names = "--synsets", defaultValue = "${env:INGEST_SYNSETS:-}",
-      description = "Class order file (LOC_synset_mapping.txt format): line number = class index; other classes are rejected (env INGEST_SYNSETS).")
+      description = "Class order file (LOC_synset_mapping.txt format): line number = class index; other classes are rejected,"
+          + " from folders and uploads alike. Without it, any well-formed class id ([A-Za-z0-9_.-], at most 64) becomes"
+          + " a new class, also over HTTP unless --http-new-classes=false (env INGEST_SYNSETS).")
   String synsets;
 
   @Option(names = "--image-size", defaultValue = "${env:INGEST_IMAGE_SIZE:-256}",
@@ -99,7 +136,25 @@ public final class IngestCommand implements Callable<Integer> {
     return new IngestConfig(kafka.toConnection(), blank(folder) ? null : Path.of(folder), watch, httpPort, defaultSplit,
         blank(synsets) ? null : Path.of(synsets), imageSize, maxPixels, seed,
         threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), maxBytes, Duration.ofMillis(watchIntervalMs),
-        compression, replicationFactor, !noProgress);
+        compression, replicationFactor, !noProgress, uploadSettings());
+  }
+
+  private UploadSettings uploadSettings() {
+    if (!blank(httpToken) && !blank(httpTokenFile)) {
+      throw new IllegalArgumentException("give --http-token or --http-token-file, not both");
+    }
+    String token = httpToken;
+    if (!blank(httpTokenFile)) {
+      try {
+        token = Files.readString(Path.of(httpTokenFile), StandardCharsets.UTF_8).strip();
+      } catch (IOException e) {
+        throw new IllegalArgumentException("cannot read --http-token-file " + httpTokenFile + ": " + e.getMessage(), e);
+      }
+      if (token.isEmpty()) {
+        throw new IllegalArgumentException("--http-token-file " + httpTokenFile + " is empty");
+      }
+    }
+    return new UploadSettings(httpBind, token, Duration.ofMillis(httpReadTimeoutMs), httpMaxConnections, httpNewClasses);
   }
 
   private static boolean blank(String s) {
@@ -125,7 +180,8 @@ public final class IngestCommand implements Callable<Integer> {
       if (config.watch() || config.httpPort() >= 0) {
         if (config.httpPort() >= 0) {
           int port = service.startHttp(config.httpPort());
-          System.out.println("upload endpoint: POST http://localhost:" + port + "/images?label=<class-id>&split=train|val");
+          System.out.println("upload endpoint: POST http://" + config.upload().bindAddress() + ":" + port
+              + "/images?label=<class-id>&split=train|val" + (config.upload().token() == null ? "" : " (bearer token required)"));
         }
         // Ctrl-C: let the service close (flush the producer) before the JVM exits.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
  * once given, never changes); a class seen for the first time gets its synsets-file index when a
  * synsets file is given (and is refused when the file does not list it), otherwise the next free
  * index. A new entry is published and acknowledged before {@link #indexOf} returns, so no image of
- * a class reaches Kafka before its label.
+ * a class reaches Kafka before its label. Class ids are checked by {@link ClassIds} first, whatever
+ * the source: an upload's query parameter or a folder's name.
  */
 public final class LabelRegistry {
 
@@ -46,25 +47,27 @@ public final class LabelRegistry {
     }
   }
 
-  /** Refuses a class the synsets file does not list, without registering anything. */
-  public synchronized void check(String classId) throws UnknownLabelException {
-    if (classId == null || classId.isBlank()) {
-      throw new UnknownLabelException("empty class id");
-    }
+  /** Refuses an invalid class id, or a class the synsets file does not list, without registering anything. */
+  public synchronized void check(String classId) throws InvalidLabelException, UnknownLabelException {
+    requireValid(classId);
     if (!known.containsKey(classId) && synsets != null && synsets.indexOf(classId).isEmpty()) {
       throw new UnknownLabelException("class '" + classId + "' is not in the synsets file (" + synsets.size() + " classes)");
     }
   }
 
+  /** Whether the class exists: on the labels topic already, or listed in the synsets file. */
+  public synchronized boolean exists(String classId) {
+    return known.containsKey(classId) || (synsets != null && synsets.indexOf(classId).isPresent());
+  }
+
   /** The class's index, registering the class first if it is new. */
-  public synchronized int indexOf(String classId) throws UnknownLabelException, ExecutionException, InterruptedException {
+  public synchronized int indexOf(String classId)
+      throws InvalidLabelException, UnknownLabelException, ExecutionException, InterruptedException {
     LabelEntry entry = known.get(classId);
     if (entry != null) {
       return entry.getIndex();
     }
-    if (classId == null || classId.isBlank()) {
-      throw new UnknownLabelException("empty class id");
-    }
+    requireValid(classId);
     if (synsets != null) {
       int index = synsets.indexOf(classId).orElseThrow(() -> new UnknownLabelException(
           "class '" + classId + "' is not in the synsets file (" + synsets.size() + " classes)"));
@@ -76,6 +79,13 @@ public final class LabelRegistry {
     known.put(classId, entry);
     log.info("registered class {} as index {}", classId, entry.getIndex());
     return entry.getIndex();
+  }
+
+  private static void requireValid(String classId) throws InvalidLabelException {
+    var problem = ClassIds.problem(classId);
+    if (problem.isPresent()) {
+      throw new InvalidLabelException(problem.get());
+    }
   }
 
   public synchronized Map<String, Integer> snapshot() {

@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.alexkafka.schemas.ImageRef;
 import org.alexkafka.schemas.serde.RecordSerdes;
 import org.alexkafka.schemas.topics.Topics;
@@ -35,11 +34,19 @@ public final class PublishedIds {
 
   private PublishedIds() {}
 
-  /** What recovery found, and what it read to find it. */
-  public record Recovery(Set<String> ids, long refsRead, long imagesRead, List<ImageRef> missing) {}
+  /**
+   * What recovery found and what it read to find it. {@code images} holds each published id and where
+   * its image is; the service goes on using it, so it also holds what is published after start-up.
+   */
+  public record Recovery(KnownImages images, long refsRead, long imagesRead, List<ImageRef> missing) {
+
+    public Set<String> ids() {
+      return images.ids();
+    }
+  }
 
   public static Recovery recover(Map<String, Object> clientProps, Topics topics, Duration timeout) {
-    Set<String> ids = ConcurrentHashMap.newKeySet();
+    KnownImages ids = new KnownImages();
     Map<Integer, Long> lastRecorded = new HashMap<>();
     long refs = TopicReader.readToEnd(clientProps, topics.imagesIds(), new StringDeserializer(), new ByteArrayDeserializer(),
         Map.of(), timeout, r -> {
@@ -48,7 +55,7 @@ public final class PublishedIds {
           }
           try {
             ImageRef ref = RecordSerdes.imageRef().deserialize(r.topic(), r.value());
-            ids.add(ref.getImageId());
+            ids.recovered(ref.getImageId(), new ImageLocation(ref.getPartition(), ref.getOffset()));
             lastRecorded.merge(ref.getPartition(), ref.getOffset(), Math::max);
           } catch (SerializationException e) {
             log.error("skipped unreadable record {}-{}@{} of {}: {}", r.topic(), r.partition(), r.offset(), topics.imagesIds(),
@@ -60,7 +67,7 @@ public final class PublishedIds {
     List<ImageRef> missing = new ArrayList<>();
     Deserializer<Void> ignoreValue = (topic, data) -> null; // only the keys matter here
     long images = TopicReader.readToEnd(clientProps, topics.images(), new StringDeserializer(), ignoreValue, start, timeout, r -> {
-      if (r.key() != null && ids.add(r.key())) {
+      if (r.key() != null && ids.recovered(r.key(), new ImageLocation(r.partition(), r.offset()))) {
         missing.add(new ImageRef(r.key(), r.partition(), r.offset()));
       }
     });

@@ -1,11 +1,16 @@
 package org.alexkafka.ingest.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.alexkafka.ingest.IngestConfig;
+import org.alexkafka.ingest.source.UploadSettings;
 import org.alexkafka.schemas.Split;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class IngestCommandTest {
@@ -42,5 +47,34 @@ class IngestCommandTest {
     assertThat(c.synsets()).isNull();
     assertThat(c.httpPort()).isEqualTo(-1);
     assertThat(c.compression()).isEqualTo("none");
+    assertThat(c.upload().bindAddress()).as("loopback unless told otherwise").isEqualTo("127.0.0.1");
+    assertThat(c.upload().token()).isNull();
+    assertThat(c.upload().allowNewClasses()).isTrue();
+    assertThat(c.upload().readTimeout()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(c.upload().maxConnections()).isEqualTo(256);
+  }
+
+  @Test
+  void uploadFlagsBecomeTheUploadSettings(@TempDir Path dir) throws Exception {
+    IngestCommand cmd = new IngestCommand();
+    new CommandLine(cmd).parseArgs("--http-port", "8081", "--http-bind", "0.0.0.0", "--http-token", "abc",
+        "--http-new-classes=false", "--http-read-timeout-ms", "2500", "--http-max-connections", "32");
+    UploadSettings u = cmd.toConfig().upload();
+    assertThat(u.bindAddress()).isEqualTo("0.0.0.0");
+    assertThat(u.token()).isEqualTo("abc");
+    assertThat(u.toString()).doesNotContain("abc");
+    assertThat(u.allowNewClasses()).isFalse();
+    assertThat(u.readTimeout()).isEqualTo(Duration.ofMillis(2500));
+    assertThat(u.maxConnections()).isEqualTo(32);
+
+    Path secret = Files.writeString(dir.resolve("token"), "  from-a-file\n");
+    IngestCommand fromFile = new IngestCommand();
+    new CommandLine(fromFile).parseArgs("--http-token-file", secret.toString(), "--http-new-classes");
+    assertThat(fromFile.toConfig().upload().token()).isEqualTo("from-a-file");
+    assertThat(fromFile.toConfig().upload().allowNewClasses()).isTrue();
+
+    IngestCommand both = new IngestCommand();
+    new CommandLine(both).parseArgs("--http-token", "abc", "--http-token-file", secret.toString());
+    assertThatThrownBy(both::toConfig).hasMessageContaining("not both");
   }
 }

@@ -1,0 +1,68 @@
+package org.alexkafka.ingest.source;
+
+import java.time.Duration;
+
+/**
+ * Who may write through the upload endpoint, and how much of it one client may hold.
+ *
+ * @param bindAddress address the endpoint listens on: 127.0.0.1 by default (this machine only);
+ *     0.0.0.0 opens it on every interface
+ * @param token bearer token every request must carry ({@code Authorization: Bearer <token>}), or
+ *     null: none asked for
+ * @param readTimeout how long the server waits for a request's headers, and at most between two
+ *     reads of its body; a client that stalls longer is answered 408 and cut off
+ * @param maxConnections connections served at once; beyond, new ones are answered 503 at once
+ * @param allowNewClasses whether an upload may create a class the labels topic does not hold yet
+ *     (without a synsets file; with one, its classes are the only ones)
+ */
+public record UploadSettings(String bindAddress, String token, Duration readTimeout, int maxConnections,
+    boolean allowNewClasses) {
+
+  public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
+  public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(15);
+  /** Each connection holds one thread; a stalled one is cut off after the read timeout. */
+  public static final int DEFAULT_MAX_CONNECTIONS = 256;
+
+  public UploadSettings {
+    bindAddress = bindAddress == null || bindAddress.isBlank() ? DEFAULT_BIND_ADDRESS : bindAddress.strip();
+    token = token == null || token.isBlank() ? null : token;
+    readTimeout = readTimeout == null ? DEFAULT_READ_TIMEOUT : readTimeout;
+    if (readTimeout.isNegative() || readTimeout.isZero()) {
+      throw new IllegalArgumentException("--http-read-timeout-ms must be positive: " + readTimeout.toMillis());
+    }
+    if (maxConnections < 1) {
+      throw new IllegalArgumentException("--http-max-connections must be positive: " + maxConnections);
+    }
+  }
+
+  public static UploadSettings defaults() {
+    return new UploadSettings(DEFAULT_BIND_ADDRESS, null, DEFAULT_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, true);
+  }
+
+  public UploadSettings withBindAddress(String address) {
+    return new UploadSettings(address, token, readTimeout, maxConnections, allowNewClasses);
+  }
+
+  public UploadSettings withToken(String secret) {
+    return new UploadSettings(bindAddress, secret, readTimeout, maxConnections, allowNewClasses);
+  }
+
+  public UploadSettings withReadTimeout(Duration timeout) {
+    return new UploadSettings(bindAddress, token, timeout, maxConnections, allowNewClasses);
+  }
+
+  public UploadSettings withMaxConnections(int max) {
+    return new UploadSettings(bindAddress, token, readTimeout, max, allowNewClasses);
+  }
+
+  public UploadSettings withNewClasses(boolean allowed) {
+    return new UploadSettings(bindAddress, token, readTimeout, maxConnections, allowed);
+  }
+
+  /** Never prints the token. */
+  @Override
+  public String toString() {
+    return "UploadSettings[bindAddress=" + bindAddress + ", token=" + (token == null ? "none" : "***")
+        + ", readTimeout=" + readTimeout + ", maxConnections=" + maxConnections + ", allowNewClasses=" + allowNewClasses + "]";
+  }
+}
