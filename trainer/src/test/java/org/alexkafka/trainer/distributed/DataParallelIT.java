@@ -205,4 +205,32 @@ class DataParallelIT {
       assertThat(entries.map(p -> p.getFileName().toString())).allMatch(n -> n.startsWith("ckpt-"));
     }
   }
+
+  @Test
+  void aRankStoppedBySigtermStopsTheWholeGroupWithACheckpoint() throws Exception {
+    Path ckpt = tmp.resolve("stop-ckpt");
+    CheckpointStore store = new CheckpointStore(ckpt, 3);
+    int port = freePort();
+    List<String> f = flags(ckpt, tmp.resolve("stop-run"), 1000, 0, 3);
+    Path log0 = tmp.resolve("stop-rank0.log");
+    Path log1 = tmp.resolve("stop-rank1.log");
+    Process r0 = rank(0, 2, port, f, log0);
+    Process r1 = rank(1, 2, port, f, log1);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+    while (store.latest().isEmpty()) {
+      assertThat(System.nanoTime()).as("no checkpoint within 180 s:\n" + tail(log0)).isLessThan(deadline);
+      assertThat(r0.isAlive() && r1.isAlive()).as("a rank ended early:\n" + tail(log0) + "\n" + tail(log1)).isTrue();
+      Thread.sleep(100);
+    }
+    long before = CheckpointStore.load(store.latest().orElseThrow()).state().iteration();
+    r1.destroy(); // SIGTERM to one rank only, as a scheduler or `docker stop` may send it
+    // the JVM that got SIGTERM exits 143 (128 + 15) once its shutdown hook has stopped the run
+    assertThat(waitFor(r1, log1, 60)).as(tail(log1)).isEqualTo(143);
+    assertThat(Files.readString(log1)).contains("ended: " + org.alexkafka.trainer.train.RunEnd.STOPPED.description());
+    assertThat(waitFor(r0, log0, 60)).as(tail(log0)).isZero();
+    CheckpointState last = CheckpointStore.load(store.latest().orElseThrow()).state();
+    assertThat(last.ended()).isEqualTo(org.alexkafka.trainer.train.RunEnd.STOPPED);
+    assertThat(last.iteration()).isGreaterThanOrEqualTo(before);
+    assertThat(Files.readString(log0)).contains("ended: " + org.alexkafka.trainer.train.RunEnd.STOPPED.description());
+  }
 }
