@@ -221,8 +221,10 @@ public class TrainCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       Trainer.Result r = trainer.run();
+      String checkpoint = r.lastCheckpoint() != null ? r.lastCheckpoint().toString()
+          : rank > 0 ? "(rank 0 writes them)" : "none";
       System.out.printf("trained to epoch %d, iteration %d (%d samples), lr %s, checkpoint %s%nended: %s%n", r.epoch(),
-          r.iteration(), r.samplesTrained(), r.learningRate(), r.lastCheckpoint(), r.ended().description());
+          r.iteration(), r.samplesTrained(), r.learningRate(), checkpoint, r.ended().description());
       if (r.lastEval() != null) {
         System.out.println(r.lastEval().summary());
       }
