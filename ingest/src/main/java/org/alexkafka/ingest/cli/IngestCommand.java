@@ -27,6 +27,9 @@ import picocli.CommandLine.Parameters;
         "Folder layout: <folder>/<class-id>/<image>, or <folder>/train|val/<class-id>/<image>."})
 public final class IngestCommand implements Callable<Integer> {
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec; // the command line this runs in (for usage errors)
+
   @Mixin
   KafkaOptions kafka = new KafkaOptions();
 
@@ -163,7 +166,12 @@ public final class IngestCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    IngestConfig config = toConfig();
+    IngestConfig config;
+    try {
+      config = toConfig();
+    } catch (IllegalArgumentException e) { // a bad value of an option: a usage error (exit 2), not a failure
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
     if (config.folder() == null && config.httpPort() < 0) {
       System.err.println("nothing to do: give a FOLDER and/or --http-port");
       return 2;

@@ -48,11 +48,12 @@ public final class AlexKafkaCli implements Callable<Integer> {
       "org.alexkafka.pipeline.bench.LearnBench",
       "org.alexkafka.pipeline.bench.FeedBench");
 
-  @Option(names = "--metrics-port", defaultValue = "${env:METRICS_PORT:--1}",
+  // INHERIT: every subcommand takes them too (`train --metrics-port 9404`), bound to these fields
+  @Option(names = "--metrics-port", defaultValue = "${env:METRICS_PORT:--1}", scope = CommandLine.ScopeType.INHERIT,
       description = "Serve Prometheus metrics at http://host:PORT/metrics (env METRICS_PORT; -1 = off, the default).")
   int metricsPort;
 
-  @Option(names = "--verbose", defaultValue = "${env:ALEXKAFKA_VERBOSE:-false}",
+  @Option(names = "--verbose", defaultValue = "${env:ALEXKAFKA_VERBOSE:-false}", scope = CommandLine.ScopeType.INHERIT,
       description = "Print the stack trace of an expected failure (a refused login, a configuration error) too, not only its one line "
           + "(env ALEXKAFKA_VERBOSE).")
   boolean verbose;
@@ -109,6 +110,16 @@ public final class AlexKafkaCli implements Callable<Integer> {
         String message = "cannot serve metrics on port " + root.metricsPort + ": " + e.getMessage();
         throw new CommandLine.ExecutionException(cli, message, new IllegalStateException(message, e));
       }
+    });
+    // a usage error: its message and a hint, not the 50-line help (exit 2)
+    cli.setParameterExceptionHandler((ex, args) -> {
+      CommandLine failed = ex.getCommandLine();
+      java.io.PrintWriter err = failed.getErr();
+      err.println(failed.getColorScheme().errorText(ex.getMessage()));
+      CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+      err.println("Try '" + failed.getCommandSpec().qualifiedName() + " --help' for the options.");
+      err.flush();
+      return failed.getCommandSpec().exitCodeOnInvalidInput();
     });
     cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
       String message = expectedFailure(ex, kafkaAddress(commandLine));

@@ -34,7 +34,8 @@ public final class ConfigTable {
     CommandSpec spec = cli.getCommandSpec();
     spec.interpolateVariables(false);
     List<ArgSpec> args = new ArrayList<>();
-    spec.options().stream().filter(o -> !o.usageHelp() && !o.versionHelp()).forEach(args::add);
+    // an option inherited from the root is listed once, under "(all)"
+    spec.options().stream().filter(o -> !o.usageHelp() && !o.versionHelp() && !o.inherited()).forEach(args::add);
     args.addAll(spec.positionalParameters());
     for (ArgSpec option : args) {
       String original = option.defaultValue();

@@ -30,6 +30,20 @@ class CliTest {
   }
 
   @Test
+  void optionsEveryServiceSharesAreTakenAfterTheSubcommandToo() {
+    CommandLine cli = AlexKafkaCli.commandLine();
+    cli.parseArgs("train", "--metrics-port", "9555", "--verbose");
+    AlexKafkaCli root = cli.getCommand();
+    assertThat(root.metricsPort).isEqualTo(9555);
+    assertThat(root.verbose).isTrue();
+    CommandLine before = AlexKafkaCli.commandLine();
+    before.parseArgs("--metrics-port", "9556", "ingest", "--help");
+    assertThat(((AlexKafkaCli) before.getCommand()).metricsPort).isEqualTo(9556);
+    assertThat(ConfigTable.rows(cli).stream().filter(r -> r.flag().equals("--metrics-port")).count())
+        .as("listed once, for all commands").isEqualTo(1);
+  }
+
+  @Test
   void theReadmeShowsTheCurrentConfigurationTable() throws Exception {
     Path root = Path.of("").toAbsolutePath();
     while (!Files.exists(root.resolve("README.md"))) {

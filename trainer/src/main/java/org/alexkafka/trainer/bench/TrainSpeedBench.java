@@ -48,6 +48,9 @@ import java.util.concurrent.TimeUnit;
                 + "system time, page faults, peak RSS; ND4J vs PyTorch.")
 public final class TrainSpeedBench implements Callable<Integer> {
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec; // the command line this runs in (for usage errors)
+
     /** The paper's input side as conv1's arithmetic needs it (224 crops padded by 2 work the same). */
     static final int INPUT = 227;
 
@@ -188,7 +191,7 @@ public final class TrainSpeedBench implements Callable<Integer> {
         }
         for (String e : engines) {
             if (!e.equals("dl4j") && !e.equals("torch")) {
-                throw new CommandLine.ParameterException(new CommandLine(this), "--engine takes dl4j and/or torch, got " + e);
+                throw new CommandLine.ParameterException(spec.commandLine(), "--engine takes dl4j and/or torch, got " + e);
             }
         }
         Optional<Path> peer = noPeer ? Optional.empty() : findPeer();

@@ -27,6 +27,9 @@ import picocli.CommandLine.Option;
     description = "Evaluate a checkpoint on samples.val: top-1/top-5 error, centre crop and 10-view average.")
 public class EvaluateCommand implements Callable<Integer> {
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec; // the command line this runs in (for usage errors)
+
   @Mixin
   KafkaOptions kafka = new KafkaOptions();
 
@@ -56,7 +59,7 @@ public class EvaluateCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (checkpoint == null || checkpoint.isBlank()) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
           "evaluate needs --checkpoint DIR (or env CHECKPOINT)");
     }
     ReportCollector collector = null;

@@ -21,6 +21,9 @@ import picocli.CommandLine.Option;
     description = "Train AlexNet on the samples topics with the paper's momentum SGD; checkpoints and resumes.")
 public class TrainCommand implements Callable<Integer> {
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec; // the command line this runs in (for usage errors)
+
   @Mixin
   KafkaOptions kafka = new KafkaOptions();
 
@@ -85,7 +88,7 @@ public class TrainCommand implements Callable<Integer> {
   int patience;
 
   @Option(names = "--lr-threshold", defaultValue = "${env:LR_THRESHOLD:-0.01}",
-      description = "Relative improvement of the validation error that counts as one, e.g. 0.01 = 1% (env LR_THRESHOLD).")
+      description = "Relative improvement of the validation error that counts as one, e.g. 0.01 = 1%% (env LR_THRESHOLD).")
   double lrThreshold;
 
   @Option(names = "--max-reductions", defaultValue = "${env:LR_MAX_REDUCTIONS:-3}",
@@ -207,7 +210,7 @@ public class TrainCommand implements Callable<Integer> {
       cfg = config();
       trainer = new Trainer(cfg, kafka.toConnection(), registry, world(), shards);
     } catch (IllegalArgumentException e) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), e.getMessage());
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     CountDownLatch done = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
