@@ -1,5 +1,8 @@
 package org.alexkafka.trainer.engine.dl4j;
 
+import org.alexkafka.trainer.engine.dl4j.speed.MallocTuning;
+import org.alexkafka.trainer.engine.dl4j.speed.NativeBuildSelector;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +33,8 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class Dl4jEngine implements Engine {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Dl4jEngine.class);
+
   /** Where one layout tensor lives in DL4J's flat vector: one slice per tower part. */
   private record Slices(ParameterLayout.Entry entry, long[] offsets, int partLength) {
   }
@@ -51,6 +56,8 @@ public final class Dl4jEngine implements Engine {
     net.getUpdater(); // creates the momentum vector
     this.slices = locate(spec, net);
     this.parallel = devices > 1 ? new DataParallel(net, devices) : null;
+    log.info("dl4j engine: ND4J's {} native build; {}", System.getProperty(NativeBuildSelector.EXTENSION_PROPERTY, "default"),
+        MallocTuning.applyOnce());
   }
 
   /** The DL4J network (the speed bench and the helpers' tests reach into it). */

@@ -53,7 +53,7 @@ public final class MallocTuning {
     public static synchronized String applyOnce() {
         if (outcome == null) {
             outcome = apply(System.getenv());
-            log.info("{}", outcome);
+            log.debug("{}", outcome); // the engine reports it when it starts
         }
         return outcome;
     }

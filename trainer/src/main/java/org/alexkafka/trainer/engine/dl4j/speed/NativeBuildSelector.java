@@ -106,7 +106,7 @@ public final class NativeBuildSelector {
         System.setProperty(EXTENSION_PROPERTY, build.extension());
         String reason = "CPU " + (flags.contains("avx512f") ? "has AVX-512" : flags.contains("avx2") ? "has AVX2, no AVX-512" : "has neither AVX2 nor AVX-512")
                 + "; chose nd4j-native " + build.classifier();
-        log.info("{}", reason);
+        log.debug("{}", reason); // the engine reports it when it starts: --help stays quiet
         return new Selection(build, build.extension(), reason);
     }
 }
