@@ -49,7 +49,7 @@ public final class AlexKafkaCli implements Callable<Integer> {
       "org.alexkafka.pipeline.bench.FeedBench");
 
   // INHERIT: every subcommand takes them too (`train --metrics-port 9404`), bound to these fields
-  @Option(names = "--metrics-port", defaultValue = "${env:METRICS_PORT:--1}", scope = CommandLine.ScopeType.INHERIT,
+  @Option(names = "--metrics-port", defaultValue = "${env:METRICS_PORT:--1}", scope = CommandLine.ScopeType.INHERIT, paramLabel = "<port>",
       description = "Serve Prometheus metrics at http://host:PORT/metrics (env METRICS_PORT; -1 = off, the default).")
   int metricsPort;
 
@@ -87,6 +87,35 @@ public final class AlexKafkaCli implements Callable<Integer> {
   }
 
   /** The CLI with every subcommand whose classes are on the class path. */
+  /**
+   * What every option's help shows: a placeholder after the flag's own name ({@code
+   * --checkpoint-dir=<checkpoint-dir>}, not picocli's default of the Java field's, {@code
+   * <checkpointDir>}), and its default, where the option's own text does not already say them.
+   */
+  private static void describeOptions(CommandLine cli) {
+    CommandLine.Model.CommandSpec spec = cli.getCommandSpec();
+    for (CommandLine.Model.OptionSpec o : List.copyOf(spec.options())) {
+      if (o.inherited() || o.scopeType() == CommandLine.ScopeType.INHERIT || o.usageHelp() || o.versionHelp()) {
+        continue;
+      }
+      CommandLine.Model.OptionSpec.Builder b = o.toBuilder();
+      if (o.arity().max() > 0 && o.paramLabel().matches("<[a-z]+([A-Z][a-z0-9]*)*>")) {
+        b.paramLabel("<" + o.longestName().replaceFirst("^-+", "") + ">");
+      }
+      String text = String.join(" ", o.description());
+      String raw = o.defaultValue();
+      if (raw != null && !text.contains("${DEFAULT-VALUE}") && !raw.isEmpty() && !raw.matches("\\$\\{env:[A-Za-z0-9_]+(:-)?\\}")) {
+        b.description(text + DEFAULT_SUFFIX);
+      }
+      spec.remove(o);
+      spec.addOption(b.build());
+    }
+    cli.getSubcommands().values().forEach(AlexKafkaCli::describeOptions);
+  }
+
+  /** Appended to an option's help where it does not name its default (config-table drops it: it has a column for it). */
+  static final String DEFAULT_SUFFIX = " (default ${DEFAULT-VALUE})";
+
   public static CommandLine commandLine() {
     AlexKafkaCli root = new AlexKafkaCli();
     CommandLine cli = new CommandLine(root);
@@ -99,6 +128,7 @@ public final class AlexKafkaCli implements Callable<Integer> {
         throw new IllegalStateException("cannot create subcommand " + className, e);
       }
     }
+    describeOptions(cli);
     cli.setExecutionStrategy(parseResult -> {
       if (root.metricsPort < 0) {
         return new CommandLine.RunLast().execute(parseResult);

@@ -42,7 +42,8 @@ public final class ConfigTable {
       Matcher m = original == null ? null : ENV_DEFAULT.matcher(original);
       String env = m != null && m.matches() ? m.group(1) : "";
       String def = m != null && m.matches() ? (m.group(2) == null ? "" : m.group(2)) : (original == null ? "" : original);
-      String description = String.join(" ", option.description()).replaceAll("\\s*\\(env [^)]*\\)", "")
+      String description = String.join(" ", option.description()).replace(AlexKafkaCli.DEFAULT_SUFFIX, "")
+          .replaceAll("\\s*\\(env [^)]*\\)", "")
           .replace("${DEFAULT-VALUE}", def).replace("%%", "%").replace("|", "\\|"); // %% is picocli's escaped %
       String name = option instanceof OptionSpec o ? o.longestName() : ((PositionalParamSpec) option).paramLabel();
       rows.add(new Row(spec.qualifiedName(" ").replaceFirst("^alexkafka ?", ""), name, env, def, description));

@@ -44,6 +44,15 @@ class CliTest {
   }
 
   @Test
+  void helpNamesPlaceholdersAfterTheFlagsAndShowsEveryDefault() {
+    CommandLine cli = AlexKafkaCli.commandLine();
+    String help = cli.getSubcommands().get("train").getUsageMessage(CommandLine.Help.Ansi.OFF);
+    assertThat(help).contains("--checkpoint-dir=<checkpoint-dir>").doesNotContain("<checkpointDir>")
+        .containsPattern("--batch=<batch>\\s+GLOBAL batch size[^\\n]*\\n?[^\\n]*\\(default 128\\)");
+    assertThat(ConfigTable.markdown(cli)).doesNotContain("${COMPLETION-CANDIDATES}");
+  }
+
+  @Test
   void theReadmeShowsTheCurrentConfigurationTable() throws Exception {
     Path root = Path.of("").toAbsolutePath();
     while (!Files.exists(root.resolve("README.md"))) {
