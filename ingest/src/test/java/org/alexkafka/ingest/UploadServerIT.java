@@ -17,6 +17,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -140,9 +141,12 @@ class UploadServerIT {
     try (IngestService service = new IngestService(config(topics, UploadSettings.defaults().withReadTimeout(timeout)),
         new SimpleMeterRegistry()).start()) {
       int port = service.startHttp(0);
-      // One byte every 300 ms: never silent for the read timeout, yet far too slow.
-      for (String start : List.of("POST /images?label=n01440764 HTTP/1.1\r\nHost: x\r\nX-Slow: ",
-          "POST /images?label=n01440764 HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")) {
+      // One byte every 300 ms: never silent for the read timeout, yet far too slow. A trickled body
+      // is answered 408; a connection whose headers are not in by the read timeout is closed
+      // without an answer (there is no request yet to answer: Jetty does the same on a stalled head).
+      for (boolean inHeaders : List.of(true, false)) {
+        String start = inHeaders ? "POST /images?label=n01440764 HTTP/1.1\r\nHost: x\r\nX-Slow: "
+            : "POST /images?label=n01440764 HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n";
         try (Socket s = new Socket("127.0.0.1", port)) {
           OutputStream out = s.getOutputStream();
           out.write(start.getBytes(StandardCharsets.US_ASCII));
@@ -156,9 +160,18 @@ class UploadServerIT {
           } catch (IOException cutOff) {
             // the server closed the connection: expected
           }
-          String answer = readToClose(s, Duration.ofSeconds(5));
+          String answer;
+          try {
+            answer = readToClose(s, Duration.ofSeconds(5));
+          } catch (SocketException reset) { // closed with a trickled byte unread
+            answer = "";
+          }
           double seconds = (System.nanoTime() - t0) / 1e9;
-          assertThat(answer).startsWith("HTTP/1.1 408 ");
+          if (inHeaders) {
+            assertThat(answer).as("headers never completed: closed, no answer").isEmpty();
+          } else {
+            assertThat(answer).startsWith("HTTP/1.1 408 ");
+          }
           assertThat(seconds).as("cut off near the 1 s deadline, not after the 12 s of trickle").isLessThan(4.0);
         }
       }

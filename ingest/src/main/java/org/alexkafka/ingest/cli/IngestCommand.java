@@ -67,8 +67,8 @@ public final class IngestCommand implements Callable<Integer> {
   boolean httpNewClasses;
 
   @Option(names = "--http-read-timeout-ms", defaultValue = "${env:INGEST_HTTP_READ_TIMEOUT_MS:-15000}",
-      description = "An upload whose headers take longer, or whose body stops for longer, is answered 408 and cut off"
-          + " (env INGEST_HTTP_READ_TIMEOUT_MS, default ${DEFAULT-VALUE}).")
+      description = "An upload whose headers take longer is cut off; one whose body stops for longer (or trickles) is "
+          + "answered 408 (env INGEST_HTTP_READ_TIMEOUT_MS, default ${DEFAULT-VALUE}).")
   long httpReadTimeoutMs;
 
   @Option(names = "--http-max-connections", defaultValue = "${env:INGEST_HTTP_MAX_CONNECTIONS:-256}",
@@ -176,6 +176,12 @@ public final class IngestCommand implements Callable<Integer> {
       System.err.println("nothing to do: give a FOLDER and/or --http-port");
       return 2;
     }
+    // local inputs first: a missing folder is said at once, not after waiting for Kafka
+    if (config.folder() != null && !java.nio.file.Files.isDirectory(config.folder())) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "FOLDER " + config.folder()
+          + (java.nio.file.Files.exists(config.folder()) ? " is not a folder" : " does not exist"));
+    }
+    System.err.println("connecting to Kafka at " + config.kafka().bootstrapServers() + " ...");
     CountDownLatch stop = new CountDownLatch(1);
     CountDownLatch closed = new CountDownLatch(1);
     try (IngestService service = new IngestService(config, registry).start()) {

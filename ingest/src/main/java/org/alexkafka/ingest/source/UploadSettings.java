@@ -10,8 +10,11 @@ import java.time.Duration;
  * @param token bearer token every request must carry ({@code Authorization: Bearer <token>}), or
  *     null: none asked for
  * @param readTimeout how long the server waits for a request's headers, and at most between two
- *     reads of its body; a client that stalls longer is answered 408 and cut off
- * @param maxConnections connections served at once; beyond, new ones are answered 503 at once
+ *     reads of its body (the Jetty connector's idle timeout): a body that stalls longer (or trickles,
+ *     see {@code UploadBody}) is answered 408 and cut off; headers not complete by then are cut off
+ *     without an answer
+ * @param maxConnections connections served at once; beyond, new ones are answered 503 at once (and
+ *     beyond twice this many, and at least 16 more, Jetty stops accepting until some close)
  * @param allowNewClasses whether an upload may create a class the labels topic does not hold yet
  *     (without a synsets file; with one, its classes are the only ones)
  */
@@ -20,7 +23,7 @@ public record UploadSettings(String bindAddress, String token, Duration readTime
 
   public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
   public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(15);
-  /** Each connection holds one thread; a stalled one is cut off after the read timeout. */
+  /** A connection waiting on its client holds no thread; a stalled one is cut off after the read timeout. */
   public static final int DEFAULT_MAX_CONNECTIONS = 256;
 
   public UploadSettings {

@@ -37,6 +37,18 @@ class IngestCommandTest {
   }
 
   @Test
+  void aMissingFolderIsAUsageErrorSaidAtOnceWithoutWaitingForKafka() {
+    java.io.StringWriter err = new java.io.StringWriter();
+    CommandLine cli = new CommandLine(new IngestCommand()).setErr(new java.io.PrintWriter(err));
+    long t0 = System.nanoTime();
+    // no broker listens on port 1: were Kafka tried first, this would wait for it
+    int code = cli.execute("--bootstrap-servers", "127.0.0.1:1", "/no/such/folder");
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).contains("FOLDER /no/such/folder does not exist");
+    assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5.0);
+  }
+
+  @Test
   void defaultsAreThePapers() {
     IngestCommand cmd = new IngestCommand();
     new CommandLine(cmd).parseArgs();

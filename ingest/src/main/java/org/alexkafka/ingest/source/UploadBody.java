@@ -1,0 +1,120 @@
+package org.alexkafka.ingest.source;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.http.HttpException;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EofException;
+import org.eclipse.jetty.server.Request;
+
+/**
+ * Reads one request's body through Jetty's asynchronous content API, so a slow client holds no
+ * thread while its bytes are on the way. Jetty decodes the framing (Content-Length or chunked) and
+ * sends {@code 100 Continue} on the first read; a stall longer than the connector's idle timeout
+ * (the read timeout) arrives here as a {@link TimeoutException} and is answered 408. What Jetty does
+ * not check is a client that keeps the connection alive with a byte now and then: the body must also
+ * arrive at {@link #MIN_BYTES_PER_SECOND} on average after a grace of one read timeout. (Jetty's
+ * {@code MinimumDataRateHandler} checks the rate from the first byte on, with no grace, which refuses
+ * ordinary uploads over a slow start; {@code HttpConfiguration.setMinRequestDataRate} applies only
+ * to servlets.)
+ */
+final class UploadBody implements Runnable {
+
+  /** 16 KiB/s: a 64 MiB upload may take 68 minutes; a trickle of a few bytes is cut at the read timeout. */
+  static final long MIN_BYTES_PER_SECOND = 16 * 1024;
+
+  /** Where the body, or the reason it was refused, goes; called once, on the thread that read the last bytes. */
+  interface Outcome {
+    void body(byte[] bytes);
+
+    void refused(int status, String message);
+  }
+
+  private final Request request;
+  private final long maxBytes;
+  private final long readTimeoutNanos;
+  private final long declared; // -1: chunked
+  private final Outcome outcome;
+  private final ByteArrayOutputStream bytes;
+  private long startNanos;
+  private long read;
+
+  UploadBody(Request request, long maxBytes, Duration readTimeout, Outcome outcome) {
+    this.request = request;
+    this.maxBytes = maxBytes;
+    this.readTimeoutNanos = readTimeout.toNanos();
+    this.declared = request.getLength();
+    this.outcome = outcome;
+    // Memory grows with what arrives, not with what is declared.
+    this.bytes = new ByteArrayOutputStream((int) Math.min(64 * 1024, Math.max(declared, 1024)));
+  }
+
+  /** Refuses a declared length over the limit at once (413, no body read), else starts reading. */
+  void start() {
+    if (declared > maxBytes) {
+      outcome.refused(413, "body of " + declared + " bytes is over the limit of " + maxBytes + " bytes");
+      return;
+    }
+    startNanos = System.nanoTime();
+    run();
+  }
+
+  /** Reads what is there; asks Jetty to call again when more arrives. */
+  @Override
+  public void run() {
+    while (true) {
+      Content.Chunk chunk = request.read();
+      if (chunk == null) {
+        request.demand(this);
+        return;
+      }
+      if (Content.Chunk.isFailure(chunk)) {
+        failed(chunk.getFailure());
+        return;
+      }
+      boolean last = chunk.isLast();
+      ByteBuffer data = chunk.getByteBuffer();
+      int n = data.remaining();
+      if (read + n > maxBytes) {
+        chunk.release();
+        outcome.refused(413, "body is over the limit of " + maxBytes + " bytes");
+        return;
+      }
+      if (n > 0) {
+        byte[] copy = new byte[n];
+        data.get(copy);
+        bytes.write(copy, 0, n);
+        read += n;
+      }
+      chunk.release();
+      if (last) {
+        outcome.body(bytes.toByteArray());
+        return;
+      }
+      if (System.nanoTime() - startNanos > readTimeoutNanos + read * 1_000_000_000L / MIN_BYTES_PER_SECOND) {
+        outcome.refused(408, tooSlow());
+        return;
+      }
+    }
+  }
+
+  private void failed(Throwable failure) {
+    if (failure instanceof TimeoutException) { // Jetty's idle timeout: nothing arrived for the read timeout
+      outcome.refused(408, tooSlow());
+    } else if (failure instanceof EofException) { // the client closed inside the body (or broke the chunked framing)
+      outcome.refused(400, declared >= 0 ? "connection closed after " + read + " of " + declared + " body bytes"
+          : "the chunked body is malformed or was cut short after " + read + " bytes");
+    } else if (failure instanceof HttpException http && http.getCode() < 500) { // e.g. malformed chunked framing
+      outcome.refused(http.getCode(), http.getReason() == null ? "malformed request body" : http.getReason());
+    } else {
+      outcome.refused(400, "the request body could not be read: " + failure);
+    }
+  }
+
+  private String tooSlow() {
+    return "the request body did not arrive in time (" + read + " bytes read; at most " + readTimeoutNanos / 1_000_000
+        + " ms without data and at least " + MIN_BYTES_PER_SECOND + " bytes/s)";
+  }
+}
