@@ -5,7 +5,11 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -37,6 +41,8 @@ public final class CheckpointStore {
   private static final String PREFIX = "ckpt-";
   /** Where a save writes before its rename; one left behind is a save that crashed. */
   static final String WRITING_PREFIX = ".writing-";
+  /** A checkpoint moved aside while one of the same iteration takes its name (never read; put back if that fails). */
+  static final String REPLACED_PREFIX = WRITING_PREFIX + "replaced-";
 
   static final String PARAMETERS = "parameters.npz";
   static final String MOMENTUM = "momentum.npz";
@@ -58,30 +64,99 @@ public final class CheckpointStore {
     return root;
   }
 
+  /**
+   * A save that did not happen (the disk full, the file too large, the directory gone or read-only):
+   * what the OS said and where, in one line. Its partial files are removed and the checkpoints
+   * already there are untouched. An {@link IllegalStateException}, so that the command line reports
+   * it in one line rather than as a stack trace.
+   */
+  public static final class SaveFailed extends IllegalStateException {
+
+    private final transient Path previous;
+    private final long iteration;
+
+    public SaveFailed(String message, IOException cause, long iteration, Path previous) {
+      super(message, cause);
+      this.iteration = iteration;
+      this.previous = previous;
+    }
+
+    /** The iteration that was not saved. */
+    public long iteration() {
+      return iteration;
+    }
+
+    /** The newest complete checkpoint left in the directory, if any: what a restart resumes from. */
+    public Optional<Path> previous() {
+      return Optional.ofNullable(previous);
+    }
+
+    /** What the OS said ("No space left on device", "File too large", ...). */
+    public String reason() {
+      return getCause().getMessage() != null ? getCause().getMessage() : getCause().getClass().getSimpleName();
+    }
+  }
+
+  /**
+   * Writes a checkpoint of {@code state.iteration()}: all of it, or nothing. On any I/O failure it
+   * removes what it wrote, leaves every existing checkpoint as it was, and throws {@link SaveFailed}
+   * naming the directory, the OS's reason and the newest checkpoint still there.
+   */
   public Path save(Engine engine, CheckpointState state) {
+    Path target = root.resolve(String.format("%s%010d", PREFIX, state.iteration()));
+    Path tmp = null;
+    Path replaced = null;
+    Path writing = root;
     try {
       Files.createDirectories(root);
       deleteUnfinishedSaves();
-      Path target = root.resolve(String.format("%s%010d", PREFIX, state.iteration()));
-      Path tmp = Files.createTempDirectory(root, WRITING_PREFIX);
-      writeTensors(tmp.resolve(PARAMETERS), engine.parameters());
-      writeTensors(tmp.resolve(MOMENTUM), engine.momentum());
-      JSON.writeValue(tmp.resolve(STATE).toFile(), state);
-      fsync(tmp);
-      if (Files.exists(target)) {
-        deleteTree(target); // the same iteration saved again (e.g. the end of a run right after a periodic one)
+      tmp = Files.createTempDirectory(root, WRITING_PREFIX);
+      writing = tmp.resolve(PARAMETERS);
+      writeTensors(writing, engine.parameters());
+      writing = tmp.resolve(MOMENTUM);
+      writeTensors(writing, engine.momentum());
+      writing = tmp.resolve(STATE);
+      try (var out = Files.newOutputStream(writing)) {
+        JSON.writeValue(out, state);
       }
+      writing = tmp;
+      fsync(tmp); // a file system that allocates late (ext4, XFS, NFS) may say "no space" only here
+      if (Files.exists(target)) {
+        // the same iteration saved again (the end of a run right after a periodic save): the old one is
+        // moved aside under a name that is never read and removed after the new one is in place
+        replaced = root.resolve(REPLACED_PREFIX + target.getFileName());
+        Files.move(target, replaced, StandardCopyOption.ATOMIC_MOVE);
+      }
+      writing = target;
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException e) {
         throw new IOException("the checkpoint directory's file system cannot rename atomically: " + root, e);
       }
-      log.info("checkpoint {} (epoch {}, iteration {}, lr {})", target, state.epoch(), state.iteration(), state.learningRate());
-      prune();
-      return target;
+      tmp = null;
+      fsyncDirectory(root);
+      if (replaced != null) {
+        deleteQuietly(replaced);
+      }
     } catch (IOException e) {
-      throw new UncheckedIOException("could not write checkpoint in " + root, e);
+      deleteQuietly(tmp);
+      restore(replaced, target);
+      Path previous;
+      try {
+        previous = latest().orElse(null);
+      } catch (UncheckedIOException listing) {
+        previous = null;
+      }
+      if (e instanceof FileSystemException fse && fse.getFile() != null) {
+        writing = Path.of(fse.getFile());
+      }
+      throw new SaveFailed(String.format("checkpoint %s not written: %s (writing %s); %s", target.getFileName(), reason(e),
+          writing, previous == null ? "there is no earlier checkpoint in " + root
+              : "the previous checkpoint " + previous + " is intact"), e, state.iteration(), previous);
     }
+    log.info("checkpoint {} (epoch {}, iteration {}, lr {})", target, state.epoch(), state.iteration(), state.learningRate());
+    prune();
+    return target;
   }
 
   /** Checkpoint directories, oldest first. */
@@ -162,15 +237,81 @@ public final class CheckpointStore {
       unfinished = s.filter(p -> p.getFileName().toString().startsWith(WRITING_PREFIX)).toList();
     }
     for (Path p : unfinished) {
+      String name = p.getFileName().toString();
+      if (name.startsWith(REPLACED_PREFIX) && !Files.exists(root.resolve(name.substring(REPLACED_PREFIX.length())))) {
+        // a complete checkpoint moved aside by a save of the same iteration that died before the new one took its place
+        log.warn("moving {} back: a save of the same iteration did not finish", p);
+        restore(p, root.resolve(name.substring(REPLACED_PREFIX.length())));
+        continue;
+      }
       log.warn("removing {}, left by a checkpoint save that did not finish", p);
       deleteTree(p);
     }
   }
 
-  private void prune() throws IOException {
+  /** Removes the oldest checkpoints beyond {@code keep}; the new one is written, so a failure here only warns. */
+  private void prune() {
     List<Path> all = list();
     for (int i = 0; i < all.size() - keep; i++) {
-      deleteTree(all.get(i));
+      try {
+        deleteTree(all.get(i));
+      } catch (IOException | UncheckedIOException e) {
+        log.warn("could not remove the old checkpoint {}: {}", all.get(i), e.getMessage());
+      }
+    }
+  }
+
+  /** Puts back a checkpoint moved aside for one of the same iteration that then could not take its place. */
+  private static void restore(Path replaced, Path target) {
+    if (replaced == null || Files.exists(target) || !Files.exists(replaced)) {
+      return;
+    }
+    try {
+      Files.move(replaced, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      log.error("could not move {} back to {} ({}); it is a complete checkpoint: move it back by hand", replaced, target,
+          e.getMessage());
+    }
+  }
+
+  /** What the OS said, in words: "No space left on device", "File too large", "Permission denied", ... */
+  private static String reason(IOException e) {
+    if (e instanceof FileSystemException fse) {
+      if (fse.getReason() != null) {
+        return fse.getReason();
+      }
+      if (e instanceof FileAlreadyExistsException) {
+        return "a file of that name is in the way";
+      }
+      if (e instanceof NoSuchFileException) {
+        return "No such file or directory";
+      }
+      if (e instanceof AccessDeniedException) {
+        return "Permission denied";
+      }
+      return e.getClass().getSimpleName();
+    }
+    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+  }
+
+  /** Removes a save's partial files (best effort: the next save removes what is left). */
+  private static void deleteQuietly(Path p) {
+    if (p == null || !Files.exists(p)) {
+      return;
+    }
+    try {
+      deleteTree(p);
+    } catch (IOException | UncheckedIOException e) {
+      log.warn("could not remove {} ({}); the next save removes it", p, e.getMessage());
+    }
+  }
+
+  /** Makes the rename itself durable (a power cut after it keeps the new checkpoint); best effort. */
+  private static void fsyncDirectory(Path dir) {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException e) {
+      log.debug("cannot fsync the directory {}: {}", dir, e.getMessage()); // some file systems refuse; the rename stands
     }
   }
 

@@ -235,6 +235,9 @@ public class TrainCommand implements Callable<Integer> {
     } catch (GroupFailure e) {
       System.err.println("train: " + e.getMessage());
       return 3;
+    } catch (org.alexkafka.trainer.checkpoint.CheckpointStore.SaveFailed e) {
+      System.err.println("train: " + e.getMessage()); // the run's final checkpoint is not on disk
+      return 4;
     } finally {
       trainer.close();
       done.countDown();

@@ -110,6 +110,7 @@ public final class Trainer implements AutoCloseable {
   private long lastEvalIteration = -1;
   private RunEnd runEnd;
   private Cursor trained; // where the epoch stands after the last trained batch
+  private CheckpointStore.SaveFailed finalSaveFailed; // the run's last checkpoint could not be written
 
   /** One process, as most runs are. */
   public Trainer(TrainerConfig cfg, KafkaConnection kafka, MeterRegistry registry) {
@@ -160,9 +161,18 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
+  /**
+   * Trains until the run ends. A periodic or epoch-end checkpoint that cannot be written (disk
+   * full, ...) is logged and training goes on; when the run's final checkpoint cannot be written the
+   * run still ends as usual (metrics, report), then this throws {@link CheckpointStore.SaveFailed}
+   * saying what was lost and which checkpoint a restart resumes from.
+   */
   public Result run() {
     Result result = train();
     group.barrier(); // a normal end: rank 0 (which serves the group) leaves only when every rank is done
+    if (finalSaveFailed != null) {
+      throw finalSaveFailed;
+    }
     return result;
   }
 
@@ -294,7 +304,7 @@ public final class Trainer implements AutoCloseable {
       }
       runEnd = ended;
       if (iterationsThisRun > 0 || ended.finished()) {
-        lastCheckpoint = save(store, lastCheckpoint);
+        lastCheckpoint = saveFinal(store, lastCheckpoint);
       }
       boolean stoppedByLimit = (ended == RunEnd.MAX_ITERATIONS || ended == RunEnd.TIME_LIMIT) && iterationsThisRun > 0;
       if (stoppedByLimit && cfg.evalEachEpoch() && lastEvalIteration != iteration && world.leader()) {
@@ -390,9 +400,45 @@ public final class Trainer implements AutoCloseable {
         loaded.dir().toString());
   }
 
-  /** Rank 0 writes the checkpoint, with every shard's position; the other ranks keep the one they know of. */
+  /**
+   * Rank 0 writes the checkpoint, with every shard's position; the other ranks keep the one they know
+   * of. One that cannot be written (the disk full, ...) is one warning line naming the directory, the
+   * reason and the checkpoint still there; training goes on and the next checkpoint tries again (a
+   * long run should not die for a checkpoint it can write later): the newest checkpoint stays.
+   */
   private Path save(CheckpointStore store, Path last) {
-    return world.leader() ? store.save(engine, state()) : last;
+    if (!world.leader()) {
+      return last;
+    }
+    try {
+      return store.save(engine, state());
+    } catch (CheckpointStore.SaveFailed e) {
+      registry.counter("trainer.checkpoints.failed").increment();
+      String next = cfg.checkpointEvery() > 0
+          ? "at iteration " + (iteration / cfg.checkpointEvery() + 1) * cfg.checkpointEvery() : "at the end of the epoch";
+      log.warn("{}; training goes on and tries again {}", e.getMessage(), next);
+      return e.previous().orElse(last);
+    }
+  }
+
+  /**
+   * The run's last checkpoint: one that cannot be written must not be lost silently. Logged as an
+   * error; the run ends as usual, then {@link #run} throws (the CLI exits non-zero).
+   */
+  private Path saveFinal(CheckpointStore store, Path last) {
+    if (!world.leader()) {
+      return last;
+    }
+    try {
+      return store.save(engine, state());
+    } catch (CheckpointStore.SaveFailed e) {
+      registry.counter("trainer.checkpoints.failed").increment();
+      String resume = e.previous().isPresent() ? "a restart resumes from it" : "a restart starts afresh";
+      finalSaveFailed = new CheckpointStore.SaveFailed("the run's final " + e.getMessage() + "; " + resume,
+          (IOException) e.getCause(), e.iteration(), e.previous().orElse(null));
+      log.error("{}", finalSaveFailed.getMessage());
+      return e.previous().orElse(null);
+    }
   }
 
   /** How a run resumes, as rank 0 tells every rank. */
