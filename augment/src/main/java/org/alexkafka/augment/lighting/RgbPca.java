@@ -18,6 +18,11 @@ public record RgbPca(double[] eigenvalues, double[] eigenvectors) {
       throw new IllegalArgumentException("need 3 eigenvalues and a 3x3 eigenvector matrix, got "
           + eigenvalues.length + " and " + eigenvectors.length);
     }
+    if (Arrays.stream(eigenvalues).anyMatch(v -> !Double.isFinite(v))
+        || Arrays.stream(eigenvectors).anyMatch(v -> !Double.isFinite(v))) {
+      throw new IllegalArgumentException("eigenvalues and eigenvectors must be finite, got "
+          + Arrays.toString(eigenvalues) + " and " + Arrays.toString(eigenvectors));
+    }
     eigenvalues = eigenvalues.clone();
     eigenvectors = eigenvectors.clone();
   }

@@ -83,9 +83,20 @@ public class RenderSamples implements Callable<Integer> {
       consumer.seekToBeginning(consumer.assignment());
       long deadline = System.nanoTime() + timeout.toNanos();
       while (samples.size() < count && System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, Sample> r : consumer.poll(Duration.ofMillis(200))) {
-          if (samples.size() < count) {
-            samples.add(r.value());
+        List<ConsumerRecord<String, Sample>> polled = new ArrayList<>();
+        try {
+          consumer.poll(Duration.ofMillis(200)).forEach(polled::add);
+        } catch (org.apache.kafka.common.errors.RecordDeserializationException e) {
+          log.warn("skipped undecodable record at {} offset {}: {}", e.topicPartition(), e.offset(),
+              e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+          consumer.seek(e.topicPartition(), e.offset() + 1);
+        }
+        for (ConsumerRecord<String, Sample> r : polled) {
+          Sample s = r.value();
+          if (s == null || s.getCropSize() <= 0 || s.getPixels().remaining() != 3L * s.getCropSize() * s.getCropSize()) {
+            log.warn("skipped record at {}-{} offset {}: not a renderable sample", r.topic(), r.partition(), r.offset());
+          } else if (samples.size() < count) {
+            samples.add(s);
           }
         }
       }

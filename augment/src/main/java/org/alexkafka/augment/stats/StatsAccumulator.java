@@ -142,12 +142,18 @@ public final class StatsAccumulator {
         .build();
   }
 
+  /** The sums of a record; throws IllegalArgumentException, allocating nothing, if they do not fit its size. */
   public static StatsAccumulator fromStats(Stats stats) {
-    StatsAccumulator acc = new StatsAccumulator(stats.getWidth(), stats.getHeight());
-    if (stats.getPixelSums().size() != acc.pixelSums.length) {
+    long expected = 3L * stats.getWidth() * stats.getHeight();
+    if (stats.getWidth() <= 0 || stats.getHeight() <= 0 || stats.getPixelSums().size() != expected) {
       throw new IllegalArgumentException("stats of " + stats.getWidth() + "x" + stats.getHeight() + " carry "
-          + stats.getPixelSums().size() + " pixel sums, expected " + acc.pixelSums.length);
+          + stats.getPixelSums().size() + " pixel sums, expected " + expected);
     }
+    if (stats.getChannelSums().size() != 3 || stats.getChannelProducts().size() != 6) {
+      throw new IllegalArgumentException("stats carry " + stats.getChannelSums().size() + " channel sums and "
+          + stats.getChannelProducts().size() + " channel products, expected 3 and 6");
+    }
+    StatsAccumulator acc = new StatsAccumulator(stats.getWidth(), stats.getHeight());
     acc.count = stats.getCount();
     for (int i = 0; i < acc.pixelSums.length; i++) {
       acc.pixelSums[i] = stats.getPixelSums().get(i);

@@ -115,7 +115,17 @@ final class AugmentProcessor implements Processor<String, byte[], String, Routed
   public void process(Record<String, byte[]> record) {
     String source = context.recordMetadata()
         .map(m -> m.topic() + "-" + m.partition() + "@" + m.offset()).orElse("unknown");
-    handle(source, record.value(), record.timestamp(), false);
+    try {
+      handle(source, record.value(), record.timestamp(), false);
+    } catch (RuntimeException e) {
+      // nothing is forwarded before every check has passed, so nothing of this record went out
+      processingError(source, record.value(), record.timestamp(), e);
+    }
+  }
+
+  private void processingError(String source, byte[] bytes, long timestamp, RuntimeException e) {
+    log.warn("augmenting {} failed", source, e);
+    reject(source, Rejections.PROCESSING_ERROR, "augmenting the image failed: " + e, null, bytes, timestamp);
   }
 
   /** Returns false when the image must keep waiting for its label. */
@@ -128,7 +138,7 @@ final class AugmentProcessor implements Processor<String, byte[], String, Routed
     try {
       image = imageSerde.deserialize(topics.images(), bytes);
     } catch (SerializationException e) {
-      reject(source, Rejections.POISON, e.getMessage(), null, bytes, timestamp);
+      reject(source, Rejections.undecodable(e), e.getMessage(), null, bytes, timestamp);
       return true;
     }
     String problem = checkShape(image);
@@ -159,8 +169,25 @@ final class AugmentProcessor implements Processor<String, byte[], String, Routed
       holdForLabel(source, image, bytes);
       return true;
     }
+    String invalid = checkLabel(image, label.value());
+    if (invalid != null) {
+      reject(source, Rejections.INVALID_LABEL, invalid, image.getId(), bytes, timestamp);
+      return true;
+    }
     emit(image, label.value(), timestamp);
     return true;
+  }
+
+  /** Why the labels topic's entry cannot label this image, or null. */
+  private static String checkLabel(Image image, LabelEntry label) {
+    if (label.getIndex() < 0) {
+      return "the labels topic gives class '" + image.getLabel() + "' the index " + label.getIndex()
+          + ", outside 0.." + Integer.MAX_VALUE;
+    }
+    if (!image.getLabel().equals(label.getClassId())) {
+      return "the labels topic's entry for '" + image.getLabel() + "' is for class '" + label.getClassId() + "'";
+    }
+    return null;
   }
 
   private String checkShape(Image image) {
@@ -172,19 +199,21 @@ final class AugmentProcessor implements Processor<String, byte[], String, Routed
       return "image is " + w + "x" + h + " but the training statistics are for " + partial.width() + "x"
           + partial.height() + " images";
     }
-    int expected = w * h * 3;
+    long expected = 3L * w * h;
     if (image.getPixels().remaining() != expected) {
       return "pixels hold " + image.getPixels().remaining() + " bytes; a " + w + "x" + h + " RGB image needs " + expected;
     }
     return null;
   }
 
+  /** Cuts every sample first, so an image either gives all of them or (throwing) none. */
   private void emit(Image image, LabelEntry label, long timestamp) {
     Pixels pixels = Pixels.of(image.getPixels(), image.getWidth());
     Source source = new Source(image.getId(), label.getIndex(), label.getClassId());
     if (image.getSplit() == Split.TRAIN) {
+      List<Sample> samples = factory.trainingVariants(source, pixels, pca);
       countIntoStats(image.getId(), pixels);
-      for (Sample s : factory.trainingVariants(source, pixels, pca)) {
+      for (Sample s : samples) {
         context.forward(new Record<>(image.getId() + "#" + s.getVariant(), new Routed(topics.samplesTrain(), s), timestamp));
         metrics.sampleEmitted(topics.samplesTrain());
       }
@@ -253,7 +282,13 @@ final class AugmentProcessor implements Processor<String, byte[], String, Routed
       byte[] payload = new byte[buf.remaining()];
       buf.get(payload);
       String source = new String(sourceBytes, StandardCharsets.UTF_8);
-      boolean done = handle(source, payload, now, true);
+      boolean done;
+      try {
+        done = handle(source, payload, now, true);
+      } catch (RuntimeException ex) {
+        processingError(source, payload, now, ex);
+        done = true;
+      }
       if (!done && now - since >= labelWait.toMillis()) {
         Image image = imageSerde.deserialize(topics.images(), payload);
         reject(source, Rejections.UNKNOWN_LABEL, "label '" + image.getLabel() + "' did not appear in the labels topic within "

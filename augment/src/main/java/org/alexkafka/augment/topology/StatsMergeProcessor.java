@@ -36,9 +36,35 @@ final class StatsMergeProcessor implements Processor<String, Stats, String, Stat
     context.schedule(interval, PunctuationType.WALL_CLOCK_TIME, this::publish);
   }
 
+  /**
+   * Throws on a partial that cannot be added to the others (sums of the wrong length, another image
+   * size, no key): Streams' processing exception handler dead-letters it and it is not kept, so
+   * one bad record never stops the statistics.
+   */
   @Override
   public void process(Record<String, Stats> record) {
-    partials.put(record.key(), StatsAccumulator.fromStats(record.value()).toBytes());
+    if (record.key() == null || record.value() == null) {
+      throw new IllegalArgumentException("a statistics partial needs a key and a value");
+    }
+    StatsAccumulator partial = StatsAccumulator.fromStats(record.value());
+    if (partial.count() < 0) {
+      throw new IllegalArgumentException("a statistics partial counts " + partial.count() + " images");
+    }
+    try (KeyValueIterator<String, byte[]> it = partials.all()) {
+      while (it.hasNext()) {
+        KeyValue<String, byte[]> kv = it.next();
+        if (kv.key.equals(record.key())) {
+          continue;
+        }
+        StatsAccumulator other = StatsAccumulator.fromBytes(kv.value);
+        if (other.width() != partial.width() || other.height() != partial.height()) {
+          throw new IllegalArgumentException("partial " + record.key() + " sums " + partial.width() + "x" + partial.height()
+              + " images but partial " + kv.key + " sums " + other.width() + "x" + other.height() + " ones");
+        }
+        break;
+      }
+    }
+    partials.put(record.key(), partial.toBytes());
     dirty = true;
   }
 

@@ -30,6 +30,9 @@ public final class StreamsSettings {
     // are read as bytes and dead-lettered by the topology itself.
     p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterDeserializationHandler.class);
     p.put(DeadLetterDeserializationHandler.REJECTED_TOPIC_CONFIG, config.kafka().topics().imagesRejected());
+    // A record that makes a processor throw despite the checks is dead-lettered too and skipped,
+    // instead of failing the thread (whose replacement would read it again, forever).
+    p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingExceptionHandler.class);
     // Statistics records, their changelog and repartition records are ~1-2 MB: raise every limit.
     p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), Topics.STATS_MAX_MESSAGE_BYTES);
     p.put(StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), String.valueOf(Topics.STATS_MAX_MESSAGE_BYTES));

@@ -3,10 +3,11 @@ package org.alexkafka.schemas.serde;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.message.MissingSchemaException;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.errors.SerializationException;
@@ -18,19 +19,38 @@ import org.apache.kafka.common.serialization.Serializer;
  * Kafka serde for one generated Avro record type, in Avro's single-object encoding
  * (2-byte marker, 8-byte schema fingerprint, datum). Older writer schemas are resolved from
  * {@link SchemaHistory}, so no registry server is needed and schemas can evolve compatibly.
+ *
+ * <p>Whatever the bytes, {@link #deserialize} returns a record or throws a
+ * {@link SerializationException} naming the topic: {@link UnknownSchemaException} (naming the
+ * fingerprint) for a record written with a schema this reader does not know, e.g. a newer one.
  */
 public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Serializer<T>, Deserializer<T> {
 
   private final Schema schema;
   private final BinaryMessageEncoder<T> encoder;
   private final BinaryMessageDecoder<T> decoder;
+  /** The fingerprints this serde reads, current first, for the message of an unknown one. */
+  private final String known;
+  /** Writer schemas by fingerprint: the current one and its history. */
+  private final java.util.Map<Long, Schema> writers = new java.util.HashMap<>();
 
   public AvroSerde(Schema schema) {
     this.schema = schema;
     SpecificData model = SpecificData.getForSchema(schema);
     this.encoder = new BinaryMessageEncoder<>(model, schema);
     this.decoder = new BinaryMessageDecoder<>(model, schema);
-    SchemaHistory.olderVersionsOf(schema.getFullName()).forEach(decoder::addSchema);
+    StringBuilder fingerprints = new StringBuilder(hex(SchemaNormalization.parsingFingerprint64(schema)) + " (current)");
+    writers.put(SchemaNormalization.parsingFingerprint64(schema), schema);
+    for (Schema older : SchemaHistory.olderVersionsOf(schema.getFullName())) {
+      decoder.addSchema(older);
+      writers.put(SchemaNormalization.parsingFingerprint64(older), older);
+      fingerprints.append(", ").append(hex(SchemaNormalization.parsingFingerprint64(older)));
+    }
+    this.known = fingerprints.toString();
+  }
+
+  static String hex(long fingerprint) {
+    return String.format("%016x", fingerprint);
   }
 
   public Schema schema() {
@@ -56,13 +76,52 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
     if (bytes == null) {
       return null; // a tombstone on a compacted topic
     }
+    String notKnown = "Topic '" + topic + "': " + bytes.length + " bytes are not a known " + schema.getName()
+        + " record in Avro single-object encoding";
+    if (bytes.length < HEADER || bytes[0] != (byte) 0xC3 || bytes[1] != (byte) 0x01) {
+      throw new SerializationException(notKnown + " (" + (bytes.length >= 2 && bytes[0] == (byte) 0xC3 && bytes[1] == 1
+          ? "truncated: the header alone takes " + HEADER + " bytes"
+          : "no C3 01 marker: they start " + start(bytes)) + ")");
+    }
+    long fingerprint = 0;
+    for (int i = HEADER - 1; i >= 2; i--) {
+      fingerprint = (fingerprint << 8) | (bytes[i] & 0xFFL);
+    }
+    Schema writer = writers.get(fingerprint);
+    if (writer == null) {
+      throw unknownSchema(notKnown, fingerprint, null);
+    }
+    String outOfBounds = DatumBounds.problem(writer, bytes, HEADER);
+    if (outOfBounds != null) {
+      throw new SerializationException(notKnown + " (schema " + hex(fingerprint) + ", " + outOfBounds + ")");
+    }
     try {
       return decoder.decode(bytes);
-    } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException e) {
-      throw new SerializationException("Topic '" + topic + "': " + bytes.length
-          + " bytes are not a known " + schema.getName() + " record in Avro single-object encoding ("
+    } catch (MissingSchemaException e) {
+      throw unknownSchema(notKnown, fingerprint, e);
+    } catch (IOException | RuntimeException e) {
+      // truncated or corrupt datum (EOFException, AvroRuntimeException, a negative or huge length,
+      // an enum or union index out of range, ...)
+      throw new SerializationException(notKnown + " (schema " + hex(fingerprint) + ", "
           + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
     }
+  }
+
+  private UnknownSchemaException unknownSchema(String notKnown, long fingerprint, Throwable cause) {
+    return new UnknownSchemaException(notKnown + ": written with an unknown schema, fingerprint " + hex(fingerprint)
+        + " (a newer writer, or another record type; this reader knows " + known
+        + "; add the writer's schema to schema-history/ to read it)", fingerprint, cause);
+  }
+
+  /** Marker (2 bytes) and fingerprint (8 bytes) of the single-object encoding. */
+  private static final int HEADER = 10;
+
+  private static String start(byte[] bytes) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < Math.min(bytes.length, 4); i++) {
+      out.append(String.format("%02x ", bytes[i] & 0xFF));
+    }
+    return bytes.length == 0 ? "with nothing (0 bytes)" : out.toString().strip();
   }
 
   @Override

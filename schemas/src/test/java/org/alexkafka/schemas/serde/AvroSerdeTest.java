@@ -120,6 +120,107 @@ class AvroSerdeTest {
   }
 
   @Test
+  void truncatedRecordsEmptyBytesAndAMissingMarkerGiveClearErrors() {
+    byte[] whole = RecordSerdes.image().serialize("images", image());
+    for (int cut : new int[] {whole.length - 1, whole.length / 2, 40, 11}) {
+      byte[] truncated = java.util.Arrays.copyOf(whole, cut);
+      assertThatThrownBy(() -> RecordSerdes.image().deserialize("images", truncated))
+          .as("cut at %d", cut)
+          .isInstanceOf(SerializationException.class)
+          .isNotInstanceOf(UnknownSchemaException.class)
+          .hasMessageContaining("Topic 'images'")
+          .hasMessageContaining("not a known Image record");
+    }
+    assertThatThrownBy(() -> RecordSerdes.image().deserialize("images", java.util.Arrays.copyOf(whole, 6)))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("truncated");
+    assertThatThrownBy(() -> RecordSerdes.image().deserialize("images", new byte[0]))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("0 bytes");
+    byte[] noMarker = whole.clone();
+    noMarker[0] = 0x12;
+    assertThatThrownBy(() -> RecordSerdes.image().deserialize("images", noMarker))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("no C3 01 marker");
+  }
+
+  @Test
+  void aRecordWithAnUnknownFingerprintNamesIt() {
+    byte[] bytes = RecordSerdes.image().serialize("images", image());
+    bytes[2] ^= 0x5A; // the fingerprint's low byte
+    long fingerprint = java.nio.ByteBuffer.wrap(bytes, 2, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+    assertThatThrownBy(() -> RecordSerdes.image().deserialize("images", bytes))
+        .isInstanceOfSatisfying(UnknownSchemaException.class, e -> {
+          assertThat(e.fingerprint()).isEqualTo(fingerprint);
+          assertThat(e.getMessage()).contains("Topic 'images'").contains("unknown schema")
+              .contains("fingerprint " + String.format("%016x", fingerprint)).contains("not a known Image record");
+        });
+  }
+
+  /** A few dozen bytes that claim a 2 GB pixel field: a clear error, not an allocation of 2 GB. */
+  @Test
+  void aRecordClaimingAHugeFieldIsRejectedBeforeAnythingIsAllocated() {
+    Image tiny = Image.newBuilder(image()).setId("a").setLabel("b").setSource("s").setPixels(ByteBuffer.wrap(new byte[3])).build();
+    byte[] whole = RecordSerdes.image().serialize("images", tiny);
+    int at = 10 + 2 + 2 + 1 + 2 + 2 + 2 + 2 + 2; // header, id, label, split, source, four ints (2 bytes each here)
+    assertThat(whole[at]).as("zig-zag length 3 of the pixels").isEqualTo((byte) 6);
+    ByteArrayOutputStream hostile = new ByteArrayOutputStream();
+    hostile.write(whole, 0, at);
+    long zigzag = (2_000_000_000L) << 1;
+    while ((zigzag & ~0x7FL) != 0) {
+      hostile.write((int) ((zigzag & 0x7F) | 0x80));
+      zigzag >>>= 7;
+    }
+    hostile.write((int) zigzag);
+    assertThatThrownBy(() -> RecordSerdes.image().deserialize("images", hostile.toByteArray()))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("Image.pixels: 2000000000 bytes claimed");
+    Stats stats = Stats.newBuilder().setCount(1).setWidth(1).setHeight(1).setPixelSums(List.of(1L, 2L, 3L))
+        .setChannelSums(List.of(1L, 2L, 3L)).setChannelProducts(List.of(1L, 2L, 3L, 4L, 5L, 6L)).setUpdatedAt(NOW).build();
+    byte[] statsBytes = RecordSerdes.stats().serialize("stats", stats);
+    statsBytes[10 + 1 + 1 + 1] = 0x7E; // pixelSums' block count 3 (zig-zag 6) becomes 63
+    assertThatThrownBy(() -> RecordSerdes.stats().deserialize("stats", statsBytes))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("Stats.pixelSums");
+  }
+
+  /**
+   * A newer writer that added a field (with a default: a compatible change) writes a fingerprint
+   * this reader has never seen; without the writer's schema its bytes cannot be resolved, so it is
+   * an unknown schema, never a crash and never a misread record.
+   */
+  @Test
+  void aRecordFromANewerCompatibleSchemaIsAnUnknownSchema() {
+    Schema future = futureImageSchema();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      new BinaryMessageEncoder<GenericRecord>(GenericData.get(), future).encode(futureImage(future), out);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    assertThatThrownBy(() -> RecordSerdes.image().deserialize("images", out.toByteArray()))
+        .isInstanceOfSatisfying(UnknownSchemaException.class, e -> assertThat(e.getMessage())
+            .contains(e.fingerprintHex())
+            .contains(String.format("%016x", org.apache.avro.SchemaNormalization.parsingFingerprint64(future))));
+  }
+
+  /** The current Image schema with one more field, as a later version might add it. */
+  static Schema futureImageSchema() {
+    String json = Image.getClassSchema().toString().replace("{\"name\":\"pixels\"",
+        "{\"name\":\"exposure\",\"type\":\"float\",\"default\":0.0},{\"name\":\"pixels\"");
+    return new Schema.Parser().parse(json);
+  }
+
+  static GenericRecord futureImage(Schema future) {
+    Image image = image();
+    GenericRecord r = new GenericData.Record(future);
+    for (Schema.Field f : Image.getClassSchema().getFields()) {
+      r.put(f.name(), image.get(f.name()));
+    }
+    r.put("split", new GenericData.EnumSymbol(future.getField("split").schema(), "TRAIN"));
+    r.put("ingestedAt", NOW.toEpochMilli());
+    r.put("exposure", 1.5f);
+    return r;
+  }
+
+  @Test
   void tombstonesStayNull() {
     assertThat(RecordSerdes.labelEntry().deserialize("labels", null)).isNull();
     assertThat(RecordSerdes.labelEntry().serialize("labels", null)).isNull();

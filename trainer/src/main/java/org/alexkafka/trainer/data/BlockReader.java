@@ -22,9 +22,14 @@ import org.slf4j.LoggerFactory;
  * not fetch what the plan will not use yet. Positions are the plan's, not consumer-group commits.
  *
  * <p>An offset that holds no sample (a transaction marker, an aborted or compacted record), a
- * record that cannot be decoded, or one that {@code problem} rejects reads as null; the last two
- * are logged with topic, partition and offset and counted. A blocked read ends when its thread is
- * interrupted (Kafka's {@code InterruptException}).
+ * record that cannot be decoded (garbage, truncated, a schema fingerprint this trainer does not
+ * know), or one that {@code problem} rejects (or whose lighting is not finite) reads as null; the
+ * last two are logged with topic, partition and offset and counted in {@link #rejected()}, once:
+ * an undecodable record this reader only passes on its way to another offset (reading on rather
+ * than seeking) is skipped without counting, since it is counted when its own offset is read.
+ * The readers of an epoch read each offset once between them, so the sum of their counts is the
+ * epoch's exact number of skipped records. A blocked read ends when its thread is interrupted
+ * (Kafka's {@code InterruptException}).
  */
 public final class BlockReader {
 
@@ -101,9 +106,9 @@ public final class BlockReader {
       }
       if (consumer.position(tp(partition)) > ref.offset()) {
         streamPosition = ref.offset() + 1;
-        return null; // the consumer passed it: no data record there
+        return null; // the consumer passed it: no data record there, or an undecodable one (counted)
       }
-      pollOnce();
+      pollOnce(ref.offset());
     }
   }
 
@@ -120,6 +125,9 @@ public final class BlockReader {
 
   private TrainSample accept(ConsumerRecord<String, Sample> rec) {
     String why = rec.value() == null ? "empty record" : problem.apply(rec.value());
+    if (why == null && !finiteLighting(rec.value())) {
+      why = "lighting " + rec.value().getLighting() + " is not finite";
+    }
     if (why != null) {
       rejected.incrementAndGet();
       log.warn("rejected sample at {}-{} offset {} (key {}): {}", topic, rec.partition(), rec.offset(), rec.key(), why);
@@ -128,7 +136,21 @@ public final class BlockReader {
     return new TrainSample(new SampleRef(rec.partition(), rec.offset()), rec.value());
   }
 
-  private void pollOnce() {
+  private static boolean finiteLighting(Sample s) {
+    for (Float v : s.getLighting()) {
+      if (v == null || !Float.isFinite(v)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * One poll of the partition being read, on the way to offset {@code wanted}. A record that cannot
+   * be decoded makes the poll throw (again at every poll, until seeked past): it is passed over,
+   * and counted only when it is the one wanted.
+   */
+  private void pollOnce(long wanted) {
     try {
       for (ConsumerRecord<String, Sample> rec : consumer.poll(POLL)) {
         if (rec.partition() == partition && rec.offset() >= streamPosition) {
@@ -136,10 +158,21 @@ public final class BlockReader {
         }
       }
     } catch (RecordDeserializationException e) {
-      rejected.incrementAndGet();
-      log.error("rejected undecodable record at {} offset {}: {}", e.topicPartition(), e.offset(),
-          e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
-      consumer.seek(e.topicPartition(), e.offset() + 1);
+      String why = e.getCause() == null ? e.getMessage() : e.getCause().getMessage();
+      if (e.topicPartition().partition() != partition || e.offset() < wanted) {
+        consumer.seek(e.topicPartition(), e.offset() + 1);
+        log.debug("passed over undecodable record at {}-{} offset {} on the way to offset {} (counted when it is read): {}",
+            topic, e.topicPartition().partition(), e.offset(), wanted, why);
+      } else if (e.offset() == wanted) {
+        consumer.seek(e.topicPartition(), e.offset() + 1);
+        rejected.incrementAndGet();
+        log.error("rejected undecodable record at {}-{} offset {}: {}", topic, partition, e.offset(), why);
+      } else {
+        // beyond the offset wanted, which then holds no data record (a marker, an aborted record):
+        // stand at the poison record (the consumer may still stand before those offsets), so the
+        // read of its own offset meets it again and counts it
+        consumer.seek(e.topicPartition(), e.offset());
+      }
     }
   }
 }
