@@ -138,9 +138,12 @@ public final class EpochReader implements AutoCloseable {
         queues.get(rec.partition()).addLast(rec);
       }
     } catch (RecordDeserializationException e) {
-      rejected++;
-      log.error("rejected undecodable record at {} offset {}: {}", e.topicPartition(), e.offset(),
-          e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+      Long until = end.get(e.topicPartition().partition());
+      if (until == null || e.offset() < until) { // one published after the pass's end is not this pass's to count
+        rejected++;
+        log.error("rejected undecodable record at {} offset {}: {}", e.topicPartition(), e.offset(),
+            e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+      }
       consumer.seek(e.topicPartition(), e.offset() + 1);
     }
     // keep memory bounded when partitions are read unevenly

@@ -183,7 +183,12 @@ public final class Trainer implements AutoCloseable {
       throw new IllegalArgumentException("data parallelism over processes (" + world + ", " + shards + " shard(s)) needs "
           + "--engine torch; the dl4j engine trains in one process (--devices)");
     }
-    MeanImage mean = StatsReader.latestMean(kafka, Duration.ofSeconds(cfg.statsTimeoutSeconds()));
+    StatsReader.Latest stats = StatsReader.latest(kafka, Duration.ofSeconds(cfg.statsTimeoutSeconds()));
+    if (stats.skipped() > 0) {
+      log.warn("{} record(s) of {} skipped (each logged with its offset); the mean image is the newest good one",
+          stats.skipped(), kafka.topics().stats());
+    }
+    MeanImage mean = stats.mean();
     AlexNetSpec spec = cfg.spec();
     assembler = new BatchAssembler(mean, spec.inputSize(), spec.classes());
     CheckpointStore store = new CheckpointStore(Path.of(cfg.checkpointDir()), cfg.keepCheckpoints());
@@ -497,6 +502,10 @@ public final class Trainer implements AutoCloseable {
   private void evaluateAndReport(Evaluator evaluator, TrainingMetrics metrics, int epochNumber) {
     ReportCollector collector = new ReportCollector(cfg.spec().classes(), 32);
     lastEval = evaluator.evaluate(engine, collector);
+    if (evaluator.skipped() > 0) {
+      log.warn("evaluation: {} record(s) of {} skipped (each logged with its offset); {} views scored", evaluator.skipped(),
+          kafka.topics().samplesVal(), evaluator.viewsScored());
+    }
     lastEvalIteration = iteration;
     lastCollector = collector;
     metrics.eval(epochNumber, iteration, lastEval);
