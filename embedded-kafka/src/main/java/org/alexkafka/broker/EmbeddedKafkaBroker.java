@@ -9,6 +9,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -39,6 +40,11 @@ import org.slf4j.LoggerFactory;
  * formatted (as {@code kafka-storage format --add-scram} does): clients there must log in, which
  * is how the services' security settings are tested against a real broker. No authorizer: a user
  * that logged in may do everything.
+ *
+ * <p>{@link #stop()} and {@link #restart()} take the broker down and bring it back on the same log
+ * directory and the same ports (every listener, SASL included, and the controller), as a broker
+ * restarted by an operator: clients that were retrying reconnect to the address they had, and the
+ * data and the SCRAM users (kept in the metadata log) are still there.
  */
 public final class EmbeddedKafkaBroker implements AutoCloseable {
 
@@ -66,16 +72,22 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
   }
 
-  private final KafkaRaftServer server;
+  /** How long {@link #restart()} waits for the ports of the stopped broker to be free again. */
+  private static final long PORT_WAIT_SECONDS = 30;
+
+  /** Null while stopped. */
+  private KafkaRaftServer server;
+  private final Map<String, Object> props;
   private final Path logDir;
   private final boolean deleteOnClose;
   private final String bootstrapServers;
   private final String saslBootstrapServers;
   private boolean closed;
 
-  private EmbeddedKafkaBroker(KafkaRaftServer server, Path logDir, boolean deleteOnClose, String bootstrapServers,
-      String saslBootstrapServers) {
+  private EmbeddedKafkaBroker(KafkaRaftServer server, Map<String, Object> props, Path logDir, boolean deleteOnClose,
+      String bootstrapServers, String saslBootstrapServers) {
     this.server = server;
+    this.props = Map.copyOf(props);
     this.logDir = logDir;
     this.deleteOnClose = deleteOnClose;
     this.bootstrapServers = bootstrapServers;
@@ -133,7 +145,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
       server.startup();
       String bootstrap = "127.0.0.1:" + brokerPort;
-      EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, logDir, deleteOnClose, bootstrap, saslBootstrap);
+      EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, props, logDir, deleteOnClose, bootstrap, saslBootstrap);
       broker.awaitReady(Duration.ofSeconds(60));
       log.info("Embedded Kafka broker (KRaft) ready at {}{} in {} ms, data in {}", bootstrap,
           saslBootstrap == null ? "" : " and " + SASL_LISTENER + " " + SCRAM_MECHANISM + " at " + saslBootstrap,
@@ -286,14 +298,93 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     return logDir;
   }
 
+  /** Whether the broker is up (started and not stopped or closed). */
+  public synchronized boolean isRunning() {
+    return server != null;
+  }
+
+  /**
+   * Shuts the broker down (a controlled shutdown: logs flushed, producer state snapshotted) and
+   * keeps its log directory, whatever it was started with, for {@link #restart()}. Clients see
+   * the broker gone. A no-op when it is stopped already.
+   */
+  public synchronized void stop() {
+    requireOpen();
+    if (server == null) {
+      return;
+    }
+    long started = System.nanoTime();
+    server.shutdown();
+    server.awaitShutdown();
+    server = null;
+    log.info("Embedded Kafka broker at {} stopped in {} ms (data kept in {})", bootstrapServers,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), logDir);
+  }
+
+  /**
+   * Starts the stopped broker again on the same log directory and the same ports (every listener
+   * and the controller) and waits until it serves requests. Fails if a port stays taken (by
+   * something else) for {@value #PORT_WAIT_SECONDS} s: a restart never moves the broker.
+   */
+  public synchronized void restart() {
+    requireOpen();
+    if (server != null) {
+      throw new IllegalStateException("the broker at " + bootstrapServers + " is running: stop() it first");
+    }
+    long started = System.nanoTime();
+    awaitPortsFree();
+    KafkaRaftServer again = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
+    again.startup();
+    server = again;
+    awaitReady(Duration.ofSeconds(60));
+    log.info("Embedded Kafka broker restarted at {} in {} ms, data in {}", bootstrapServers,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), logDir);
+  }
+
+  private void awaitPortsFree() {
+    List<Integer> ports = new ArrayList<>();
+    ports.add(portOf(bootstrapServers));
+    ports.add(portOf(String.valueOf(props.get("controller.quorum.voters")))); // "1@127.0.0.1:port"
+    if (saslBootstrapServers != null) {
+      ports.add(portOf(saslBootstrapServers));
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PORT_WAIT_SECONDS);
+    for (int port : ports) {
+      while (!isFree(port)) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("cannot restart the embedded broker: port " + port + " is taken");
+        }
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while waiting for port " + port, e);
+        }
+      }
+    }
+  }
+
+  private static int portOf(String hostPort) {
+    return Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1));
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("the embedded broker at " + bootstrapServers + " is closed");
+    }
+  }
+
   @Override
   public synchronized void close() {
     if (closed) {
       return;
     }
     closed = true;
-    server.shutdown();
-    server.awaitShutdown();
+    if (server != null) {
+      server.shutdown();
+      server.awaitShutdown();
+      server = null;
+    }
     if (deleteOnClose) {
       deleteRecursively(logDir);
     }
