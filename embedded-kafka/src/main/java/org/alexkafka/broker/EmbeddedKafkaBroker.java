@@ -109,6 +109,30 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   }
 
   /**
+   * Starts a broker whose data lives in {@code logDir} on 127.0.0.1:{@code port} (0: a free port,
+   * the same as last time when it is still free); fails clearly when the port is taken.
+   */
+  public static EmbeddedKafkaBroker start(Path logDir, int port) {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("broker port must be 0..65535, got " + port);
+    }
+    if (port > 0) {
+      if (!isFree(port)) {
+        throw new IllegalStateException("port " + port + " on 127.0.0.1 is taken (another Kafka running?); stop it or "
+            + "give --port another one (0 = any free port)");
+      }
+      try {
+        Files.createDirectories(logDir);
+        int controller = freePort();
+        Files.writeString(logDir.resolve(PORTS_FILE), port + "," + controller);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return start(logDir, false, null);
+  }
+
+  /**
    * Starts a broker on a temporary log directory (deleted on close) with, besides PLAINTEXT, a
    * SASL_PLAINTEXT listener ({@link #saslBootstrapServers()}) where {@code user} logs in with
    * {@value #SCRAM_MECHANISM}.

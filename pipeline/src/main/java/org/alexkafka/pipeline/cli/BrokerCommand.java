@@ -19,12 +19,17 @@ final class BrokerCommand implements Callable<Integer> {
       description = "Broker log directory; kept across restarts (env BROKER_DATA_DIR, default ${DEFAULT-VALUE}).")
   Path dataDir;
 
+  @Option(names = "--port", defaultValue = "${env:BROKER_PORT:-9092}",
+      description = "Port on 127.0.0.1, the one every client defaults to (env BROKER_PORT, default ${DEFAULT-VALUE}; "
+          + "0 = any free port).")
+  int port;
+
   @Option(names = "--topic-prefix", defaultValue = "${env:TOPIC_PREFIX:-}", description = "Topic name prefix (env TOPIC_PREFIX).")
   String topicPrefix;
 
   @Override
   public Integer call() throws Exception {
-    EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dataDir);
+    EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dataDir, port);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       broker.close();
