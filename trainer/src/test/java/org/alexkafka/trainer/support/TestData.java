@@ -201,8 +201,13 @@ public final class TestData {
 
   /** Publishes in list order, keyed by image id (so one image's samples share a partition). */
   public static void publish(String topic, List<Sample> samples) throws Exception {
+    publish(bootstrap(), topic, samples);
+  }
+
+  /** The same, to the broker at {@code bootstrap}. */
+  public static void publish(String bootstrap, String topic, List<Sample> samples) throws Exception {
     try (KafkaProducer<String, Sample> producer = new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(), ProducerConfig.ACKS_CONFIG, "all",
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 600_000, ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 300_000,
         ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 * 1024 * 1024), new StringSerializer(), RecordSerdes.sample())) {
       List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent = new ArrayList<>();
@@ -216,8 +221,13 @@ public final class TestData {
   }
 
   public static void publishStats(String topic, Stats stats) throws Exception {
+    publishStats(bootstrap(), topic, stats);
+  }
+
+  /** The same, to the broker at {@code bootstrap}. */
+  public static void publishStats(String bootstrap, String topic, Stats stats) throws Exception {
     try (KafkaProducer<String, Stats> producer = new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(), ProducerConfig.ACKS_CONFIG, "all",
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 * 1024 * 1024), new StringSerializer(), RecordSerdes.stats())) {
       producer.send(new ProducerRecord<>(topic, "stats", stats)).get();
     }
