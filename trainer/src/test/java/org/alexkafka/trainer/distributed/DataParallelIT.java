@@ -7,8 +7,8 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.alexkafka.schemas.config.KafkaConnection;
 import org.alexkafka.schemas.topics.Topics;
@@ -18,6 +18,7 @@ import org.alexkafka.trainer.engine.EngineKind;
 import org.alexkafka.trainer.engine.ParameterInit;
 import org.alexkafka.trainer.engine.Tensors;
 import org.alexkafka.trainer.support.TestData;
+import org.alexkafka.trainer.support.ChildJvm;
 import org.alexkafka.trainer.support.TrainProcess;
 import org.alexkafka.trainer.train.LearningRateSchedule;
 import org.alexkafka.trainer.train.Trainer;
@@ -72,19 +73,9 @@ class DataParallelIT {
   }
 
   private static Process rank(int rank, int world, int port, List<String> flags, Path log) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx1g", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-        "-Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("org.bytedeco.javacpp.cachedir", ""),
-        "-cp", System.getProperty("java.class.path"), TrainProcess.class.getName()));
-    cmd.addAll(flags);
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("RANK", String.valueOf(rank));
-    pb.environment().put("WORLD_SIZE", String.valueOf(world));
-    pb.environment().put("MASTER_ADDR", "127.0.0.1");
-    pb.environment().put("MASTER_PORT", String.valueOf(port));
-    pb.environment().put("TRAIN_GROUP_TIMEOUT", "120");
-    pb.environment().put("OMP_NUM_THREADS", "1"); // two ranks on two cores
-    return pb.start();
+    return ChildJvm.start(ChildJvm.command(TrainProcess.class, List.of(), flags), log, Map.of("RANK", String.valueOf(rank),
+        "WORLD_SIZE", String.valueOf(world), "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", String.valueOf(port),
+        "TRAIN_GROUP_TIMEOUT", "120", "OMP_NUM_THREADS", "1")); // two ranks on two cores
   }
 
   private static int freePort() throws IOException {
@@ -94,16 +85,11 @@ class DataParallelIT {
   }
 
   private static int waitFor(Process p, Path log, int seconds) throws Exception {
-    if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("a rank did not end within " + seconds + " s:\n" + tail(log));
-    }
-    return p.exitValue();
+    return ChildJvm.waitFor(p, log, seconds);
   }
 
   private static String tail(Path log) throws IOException {
-    List<String> lines = Files.readAllLines(log);
-    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    return ChildJvm.tail(log);
   }
 
   @Test

@@ -30,8 +30,13 @@ public final class ChildJvm {
 
   /** Starts {@code cmd}, stdout and stderr into {@code log}. */
   public static Process start(List<String> cmd, Path log) throws IOException {
+    return start(cmd, log, java.util.Map.of("OMP_NUM_THREADS", "2"));
+  }
+
+  /** Starts {@code cmd} with {@code env} added to this JVM's environment, stdout and stderr into {@code log}. */
+  public static Process start(List<String> cmd, Path log, java.util.Map<String, String> env) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("OMP_NUM_THREADS", "2");
+    pb.environment().putAll(env);
     return pb.start();
   }
 
