@@ -3,6 +3,7 @@ package org.alexkafka.pipeline.run;
 import org.alexkafka.trainer.engine.EngineKind;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -14,8 +15,16 @@ import picocli.CommandLine.Option;
 public final class RunCommand implements Callable<Integer> {
 
   @Option(names = "--images", defaultValue = "${env:RUN_IMAGES}",
-      description = "Image folder in the ImageNet layout (<root>/[train|val]/<class>/*); none = generate a demo set (env RUN_IMAGES).")
+      description = "Image folder in the ImageNet layout (<root>/[train|val]/<class>/*); none = the project's "
+          + "testdata/imagenette-mini (10 ImageNet classes of real photos) (env RUN_IMAGES).")
   Path images;
+
+  @Option(names = "--synthetic", defaultValue = "${env:RUN_SYNTHETIC:-false}",
+      description = "Train on a generated set of four shapes instead: a smoke run, learnt within a minute (env RUN_SYNTHETIC).")
+  boolean synthetic;
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--work-dir", defaultValue = "${env:RUN_WORK_DIR:-runs/latest}",
       description = "Where the broker data, checkpoints, metrics and report go (env RUN_WORK_DIR, default ${DEFAULT-VALUE}).")
@@ -57,8 +66,43 @@ public final class RunCommand implements Callable<Integer> {
   long seed;
 
   public RunConfig toConfig() {
-    return new RunConfig(images, workDir, imageSize, cropSize, variants, Duration.ofMillis((long) (minutes * 60_000)),
+    return new RunConfig(imageFolder(), workDir, imageSize, cropSize, variants, Duration.ofMillis((long) (minutes * 60_000)),
         batch, devices, watch, seed, 0, EngineKind.parse(engine));
+  }
+
+  /** --images; else null for --synthetic (the run generates its set); else the project's real photos. */
+  private Path imageFolder() {
+    if (images != null) {
+      if (synthetic) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give --images or --synthetic, not both");
+      }
+      return images;
+    }
+    if (synthetic) {
+      return null;
+    }
+    return projectPhotos().orElseThrow(() -> new picocli.CommandLine.ParameterException(spec.commandLine(),
+        "no --images given and no testdata/imagenette-mini found above " + Path.of("").toAbsolutePath()
+            + " or the distribution: give --images DIR (ImageNet layout) or --synthetic"));
+  }
+
+  /** testdata/imagenette-mini above the working directory or above the distribution's jar (a checkout's). */
+  static java.util.Optional<Path> projectPhotos() {
+    List<Path> starts = new java.util.ArrayList<>(List.of(Path.of("").toAbsolutePath()));
+    try {
+      starts.add(Path.of(RunCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toAbsolutePath());
+    } catch (java.net.URISyntaxException | RuntimeException e) {
+      // no code source: the working directory alone
+    }
+    for (Path start : starts) {
+      for (Path dir = start; dir != null; dir = dir.getParent()) {
+        Path candidate = dir.resolve("testdata").resolve("imagenette-mini");
+        if (java.nio.file.Files.isDirectory(candidate.resolve("train"))) {
+          return java.util.Optional.of(candidate);
+        }
+      }
+    }
+    return java.util.Optional.empty();
   }
 
   @Override
