@@ -10,10 +10,16 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 
-/** Reads a topic up to its end at the time of the call (start-up recovery). */
+/**
+ * Reads a topic up to its end at the time of the call (start-up recovery). A record the
+ * deserializers cannot decode is logged with its partition and offset and skipped.
+ */
 public final class TopicReader {
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TopicReader.class);
 
   private TopicReader() {}
 
@@ -52,9 +58,15 @@ public final class TopicReader {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException("could not read " + topic + " to its end within " + timeout);
         }
-        for (ConsumerRecord<K, V> r : consumer.poll(Duration.ofMillis(200))) {
-          each.accept(r);
-          count++;
+        try {
+          for (ConsumerRecord<K, V> r : consumer.poll(Duration.ofMillis(200))) {
+            each.accept(r);
+            count++;
+          }
+        } catch (RecordDeserializationException e) { // a record this reader cannot decode: skipped, said, never fatal
+          log.error("skipped undecodable record {} offset {} of {}: {}", e.topicPartition(), e.offset(), topic,
+              e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+          consumer.seek(e.topicPartition(), e.offset() + 1);
         }
       }
     }
