@@ -254,7 +254,7 @@ class SecuredKafkaCliIT {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"topics", "ingest", "augment"})
+  @ValueSource(strings = {"topics", "ingest", "augment", "train"})
   void aWrongPasswordStopsTheServiceWithOneClearLine(String command) throws Exception {
     List<String> args = new ArrayList<>(List.of(command, "--bootstrap-servers", broker.saslBootstrapServers(),
         "--kafka-config", badConfig.toString(), "--topic-prefix", freshPrefix()));
@@ -263,6 +263,10 @@ class SecuredKafkaCliIT {
     }
     if (command.equals("augment")) {
       args.addAll(List.of("--state-dir", dir.resolve("augment-state").toString()));
+    }
+    if (command.equals("train")) {
+      args.addAll(List.of("--checkpoint-dir", dir.resolve("ckpt").toString(), "--run-dir", dir.resolve("run").toString(),
+          "--stats-timeout", "20"));
     }
     Run run = alexkafka(args.toArray(String[]::new));
     assertThat(run.exitCode()).as(run.everything()).isEqualTo(1);
