@@ -224,7 +224,7 @@ public final class UploadServer implements AutoCloseable {
         return true;
       }
       if (head.refusal() != null) {
-        head.refusal().send(response, callback);
+        refuseAfterTheBody(request, response, callback, head.refusal());
         return true;
       }
       new UploadBody(request, maxBytes, settings.readTimeout(), new UploadBody.Outcome() {
@@ -251,6 +251,31 @@ public final class UploadServer implements AutoCloseable {
       }).start();
       return true;
     }
+  }
+
+  /**
+   * Sends a refusal decided on the head once the body is in: an answer sent while the client is
+   * still sending makes the close reset the connection, and the reset can discard the answer
+   * before the client reads it. A client that asked for 100-continue has sent no body: it gets the
+   * refusal at once (and never a 100). An oversized or stalled body ends as UploadBody ends it.
+   */
+  private void refuseAfterTheBody(Request request, Response response, Callback callback, Reply refusal) {
+    String expect = request.getHeaders().get(HttpHeader.EXPECT);
+    if (expect != null && expect.toLowerCase(java.util.Locale.ROOT).contains("100-continue")) {
+      refusal.send(response, callback);
+      return;
+    }
+    new UploadBody(request, maxBytes, settings.readTimeout(), new UploadBody.Outcome() {
+      @Override
+      public void body(byte[] bytes) {
+        refusal.send(response, callback);
+      }
+
+      @Override
+      public void refused(int status, String message) {
+        refusal.send(response, callback);
+      }
+    }).start();
   }
 
   /** What an upload's head asks for. */
