@@ -1,5 +1,7 @@
 package org.alexkafka.augment;
 
+import org.alexkafka.augment.testing.CommittedRecords;
+
 import static org.alexkafka.augment.testing.TestImages.image;
 import static org.alexkafka.augment.testing.TestImages.randomPixels;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -10,8 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -31,15 +31,11 @@ import org.alexkafka.schemas.serde.RecordSerdes;
 import org.alexkafka.schemas.topics.Topics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
@@ -187,23 +183,6 @@ class AugmentHostileInputIT {
 
   private <T extends SpecificRecord> List<ConsumerRecord<String, T>> read(String topic, AvroSerde<T> serde,
       Predicate<List<ConsumerRecord<String, T>>> done, int timeoutSeconds) {
-    Map<String, Object> props = new HashMap<>();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    List<ConsumerRecord<String, T>> got = new ArrayList<>();
-    try (KafkaConsumer<String, T> consumer = new KafkaConsumer<>(props, new StringDeserializer(), serde)) {
-      consumer.assign(consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList());
-      consumer.seekToBeginning(consumer.assignment());
-      long deadline = System.currentTimeMillis() + timeoutSeconds * 1000L;
-      while (!done.test(got) && System.currentTimeMillis() < deadline) {
-        consumer.poll(Duration.ofMillis(200)).forEach(got::add);
-      }
-      // a short extra poll catches anything beyond the expected count (counts must be exact)
-      long settle = System.currentTimeMillis() + 1500;
-      while (System.currentTimeMillis() < settle) {
-        consumer.poll(Duration.ofMillis(200)).forEach(got::add);
-      }
-    }
-    return got;
+    return CommittedRecords.read(broker.bootstrapServers(), topic, serde, done, timeoutSeconds);
   }
 }

@@ -1,5 +1,7 @@
 package org.alexkafka.augment;
 
+import org.alexkafka.augment.testing.CommittedRecords;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -7,8 +9,6 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,15 +34,11 @@ import org.alexkafka.schemas.topics.SamplePartitioning;
 import org.alexkafka.schemas.topics.Topics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -299,24 +295,6 @@ class AugmentServiceIT {
 
   private <T extends SpecificRecord> List<ConsumerRecord<String, T>> read(String topic, AvroSerde<T> serde,
       Predicate<List<ConsumerRecord<String, T>>> done, int timeoutSeconds) {
-    Map<String, Object> props = new HashMap<>();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    List<ConsumerRecord<String, T>> got = new ArrayList<>();
-    try (KafkaConsumer<String, T> consumer = new KafkaConsumer<>(props, new StringDeserializer(), serde)) {
-      consumer.assign(consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList());
-      consumer.seekToBeginning(consumer.assignment());
-      long deadline = System.currentTimeMillis() + timeoutSeconds * 1000L;
-      while (!done.test(got) && System.currentTimeMillis() < deadline) {
-        consumer.poll(Duration.ofMillis(200)).forEach(got::add);
-      }
-      // A short extra poll catches anything beyond the expected count (counts must be exact).
-      long settle = System.currentTimeMillis() + 1000;
-      while (System.currentTimeMillis() < settle) {
-        consumer.poll(Duration.ofMillis(200)).forEach(got::add);
-      }
-    }
-    return got;
+    return CommittedRecords.read(broker.bootstrapServers(), topic, serde, done, timeoutSeconds);
   }
 }

@@ -79,12 +79,11 @@ public final class EpochShards implements AutoCloseable {
   /** Starts epoch {@code number} up to {@code ends}, cut into {@code shards}; returns the offsets the epoch spans. */
   public long start(int number, long seed, Map<Integer, Long> ends, int shards) {
     begin(number, ends, shards, blockSize, bufferSize);
-    long span = 0;
     for (Local l : local) {
-      span = l.epoch().startEpoch(number, seed, ends, l.shard(), shards);
+      l.epoch().startEpoch(number, seed, ends, l.shard(), shards);
       l.feed().start(l.epoch());
     }
-    return span == 0 ? ends.values().stream().mapToLong(Long::longValue).sum() : span;
+    return ends.values().stream().mapToLong(Long::longValue).sum();
   }
 
   /** Continues exactly where {@code cursor} (of every shard) was taken. */
