@@ -433,4 +433,33 @@ class UploadServerIT {
     }
     assertThat(TopicContents.read(SharedKafka.broker().bootstrapServers(), topics).images()).hasSize(1);
   }
+
+  @Test
+  void aBodyOverTheLimitIsAnswered413EveryTimeWhetherDeclaredOrChunkedAndAHugeDeclaredOneAtOnce() throws Exception {
+    Topics topics = SharedKafka.freshTopics("upload-big");
+    byte[] big = new byte[3_000_000]; // over the 2,000,000 of config(), under UploadBody.DISCARD_BYTES
+    new java.util.Random(7).nextBytes(big);
+    try (IngestService service = new IngestService(config(topics, UploadSettings.defaults()), new SimpleMeterRegistry()).start()) {
+      int port = service.startHttp(0);
+      // Answered while the client still sends, the 413 was sometimes lost in the connection's reset.
+      for (int i = 0; i < 8; i++) {
+        HttpResponse<String> declared = post(port, "/images?label=n01440764", big);
+        assertThat(declared.statusCode()).as("declared, try %d", i).isEqualTo(413);
+        assertThat(json(declared).get("error").asText()).contains("3000000 bytes is over the limit of 2000000");
+        HttpResponse<String> chunked = CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                + "/images?label=n01440764")).timeout(Duration.ofSeconds(30))
+            .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(chunked.statusCode()).as("chunked, try %d", i).isEqualTo(413);
+        assertThat(json(chunked).get("error").asText()).contains("over the limit of 2000000");
+      }
+      // Too big to be worth reading: refused on its head, before any of the body is sent.
+      try (Socket s = new Socket("127.0.0.1", port)) {
+        s.getOutputStream().write(("POST /images?label=n01440764 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
+        assertThat(readToClose(s, Duration.ofSeconds(5))).startsWith("HTTP/1.1 413 ");
+      }
+    }
+    assertThat(TopicContents.read(SharedKafka.broker().bootstrapServers(), topics).images()).isEmpty();
+  }
 }

@@ -25,6 +25,14 @@ final class UploadBody implements Runnable {
   /** 16 KiB/s: a 64 MiB upload may take 68 minutes; a trickle of a few bytes is cut at the read timeout. */
   static final long MIN_BYTES_PER_SECOND = 16 * 1024;
 
+  /**
+   * A body over the limit is still read, and thrown away, up to this many bytes before it is
+   * answered 413: an answer sent while the client is still sending makes the close reset the
+   * connection, and the reset can discard the answer before the client reads it (nginx's lingering
+   * close does the same). Beyond this the answer goes at once.
+   */
+  static final long DISCARD_BYTES = 16L * 1024 * 1024;
+
   /** Where the body, or the reason it was refused, goes; called once, on the thread that read the last bytes. */
   interface Outcome {
     void body(byte[] bytes);
@@ -40,6 +48,7 @@ final class UploadBody implements Runnable {
   private final ByteArrayOutputStream bytes;
   private long startNanos;
   private long read;
+  private boolean overLimit;
 
   UploadBody(Request request, long maxBytes, Duration readTimeout, Outcome outcome) {
     this.request = request;
@@ -51,14 +60,24 @@ final class UploadBody implements Runnable {
     this.bytes = new ByteArrayOutputStream((int) Math.min(64 * 1024, Math.max(declared, 1024)));
   }
 
-  /** Refuses a declared length over the limit at once (413, no body read), else starts reading. */
+  /**
+   * Starts reading. A declared length over the limit is answered 413 without keeping a byte: once
+   * the body is discarded, or at once when it is over {@link #DISCARD_BYTES}.
+   */
   void start() {
     if (declared > maxBytes) {
-      outcome.refused(413, "body of " + declared + " bytes is over the limit of " + maxBytes + " bytes");
-      return;
+      if (declared > DISCARD_BYTES) {
+        outcome.refused(413, overLimit());
+        return;
+      }
+      overLimit = true;
     }
     startNanos = System.nanoTime();
     run();
+  }
+
+  private String overLimit() {
+    return (declared >= 0 ? "body of " + declared + " bytes" : "body") + " is over the limit of " + maxBytes + " bytes";
   }
 
   /** Reads what is there; asks Jetty to call again when more arrives. */
@@ -77,18 +96,21 @@ final class UploadBody implements Runnable {
       boolean last = chunk.isLast();
       ByteBuffer data = chunk.getByteBuffer();
       int n = data.remaining();
-      if (read + n > maxBytes) {
-        chunk.release();
-        outcome.refused(413, "body is over the limit of " + maxBytes + " bytes");
-        return;
+      if (!overLimit && read + n > maxBytes) {
+        overLimit = true;
+        bytes.reset(); // nothing more is kept
       }
-      if (n > 0) {
+      if (!overLimit && n > 0) {
         byte[] copy = new byte[n];
         data.get(copy);
         bytes.write(copy, 0, n);
-        read += n;
       }
+      read += n;
       chunk.release();
+      if (overLimit && (last || read > DISCARD_BYTES)) {
+        outcome.refused(413, overLimit());
+        return;
+      }
       if (last) {
         outcome.body(bytes.toByteArray());
         return;
@@ -101,7 +123,9 @@ final class UploadBody implements Runnable {
   }
 
   private void failed(Throwable failure) {
-    if (failure instanceof TimeoutException) { // Jetty's idle timeout: nothing arrived for the read timeout
+    if (overLimit) { // whatever went wrong while the excess was thrown away, the answer is the size
+      outcome.refused(413, overLimit());
+    } else if (failure instanceof TimeoutException) { // Jetty's idle timeout: nothing arrived for the read timeout
       outcome.refused(408, tooSlow());
     } else if (failure instanceof EofException) { // the client closed inside the body (or broke the chunked framing)
       outcome.refused(400, declared >= 0 ? "connection closed after " + read + " of " + declared + " body bytes"
