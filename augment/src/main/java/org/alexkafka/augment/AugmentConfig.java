@@ -14,7 +14,7 @@ import org.alexkafka.schemas.config.KafkaConnection;
  * @param cropSize            crop side (224 for 256×256 images)
  * @param alphaStd            standard deviation of the lighting αi (0.1 in the paper)
  * @param lightingMagnitude   what λ means in the lighting formula (see {@link LightingMagnitude})
- * @param processingGuarantee "exactly_once_v2" or "at_least_once"
+ * @param processingGuarantee Streams' guarantee: exactly once (the default) or at least once
  * @param commitInterval      Streams commit interval (also how often the statistics sums are persisted)
  * @param statsInterval       how often each task publishes its statistics partial (coalesces updates)
  * @param labelWait           how long an image waits for its label to appear before it is rejected
@@ -32,15 +32,27 @@ public record AugmentConfig(
     int cropSize,
     double alphaStd,
     LightingMagnitude lightingMagnitude,
-    String processingGuarantee,
+    ProcessingGuarantee processingGuarantee,
     Duration commitInterval,
     Duration statsInterval,
     Duration labelWait,
     String instanceId) {
 
+  // The defaults, defined once: AugmentCommand's options name them.
+  public static final String DEFAULT_APPLICATION_ID = "alexkafka-augment";
+  public static final String DEFAULT_STATE_DIR = "state/augment";
+  public static final int DEFAULT_THREADS = 1;
+  public static final long DEFAULT_SEED = 2012L;
   public static final int DEFAULT_VARIANTS = 8;
-  public static final String EXACTLY_ONCE = "exactly_once_v2";
-  public static final String AT_LEAST_ONCE = "at_least_once";
+  /** The paper's crops of 256 x 256 images. */
+  public static final int DEFAULT_CROP_SIZE = 224;
+  /** The paper's standard deviation of the lighting alphas. */
+  public static final double DEFAULT_ALPHA_STD = 0.1;
+  public static final String DEFAULT_LIGHTING_MAGNITUDE = "UNIT_RANGE";
+  public static final String DEFAULT_PROCESSING_GUARANTEE = "exactly_once_v2";
+  public static final long DEFAULT_COMMIT_INTERVAL_MS = 1000;
+  public static final long DEFAULT_STATS_INTERVAL_MS = 5000;
+  public static final long DEFAULT_LABEL_WAIT_MS = 30_000;
 
   public AugmentConfig {
     instanceId = instanceId == null ? "" : instanceId.strip();
@@ -53,17 +65,18 @@ public record AugmentConfig(
     if (threads < 1) {
       throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
     }
-    if (!processingGuarantee.equals(EXACTLY_ONCE) && !processingGuarantee.equals(AT_LEAST_ONCE)) {
-      throw new IllegalArgumentException("--processing-guarantee must be " + EXACTLY_ONCE + " or " + AT_LEAST_ONCE
-          + ", got " + processingGuarantee);
+    if (processingGuarantee == null) {
+      throw new IllegalArgumentException("--processing-guarantee must be exactly_once_v2 or at_least_once");
     }
   }
 
   /** Paper settings (224 crops, α std 0.1), the chosen defaults, for a given cluster and state dir. */
   public static AugmentConfig defaults(KafkaConnection kafka, Path stateDir) {
-    return new AugmentConfig(kafka, "alexkafka-augment", stateDir, 1, 2012L, DEFAULT_VARIANTS, 224,
-        0.1, LightingMagnitude.UNIT_RANGE, EXACTLY_ONCE, Duration.ofSeconds(1), Duration.ofSeconds(5),
-        Duration.ofSeconds(30), "");
+    return new AugmentConfig(kafka, DEFAULT_APPLICATION_ID, stateDir, DEFAULT_THREADS, DEFAULT_SEED, DEFAULT_VARIANTS,
+        DEFAULT_CROP_SIZE, DEFAULT_ALPHA_STD, LightingMagnitude.valueOf(DEFAULT_LIGHTING_MAGNITUDE),
+        ProcessingGuarantee.valueOf(DEFAULT_PROCESSING_GUARANTEE.toUpperCase(java.util.Locale.ROOT)),
+        Duration.ofMillis(DEFAULT_COMMIT_INTERVAL_MS), Duration.ofMillis(DEFAULT_STATS_INTERVAL_MS),
+        Duration.ofMillis(DEFAULT_LABEL_WAIT_MS), "");
   }
 
   public AugmentConfig withApplicationId(String id) {
@@ -81,7 +94,17 @@ public record AugmentConfig(
         lightingMagnitude, processingGuarantee, commitInterval, statsInterval, labelWait, instanceId);
   }
 
-  public AugmentConfig withProcessingGuarantee(String guarantee) {
+  public AugmentConfig withThreads(int n) {
+    return new AugmentConfig(kafka, applicationId, stateDir, n, seed, variantsPerImage, cropSize, alphaStd,
+        lightingMagnitude, processingGuarantee, commitInterval, statsInterval, labelWait, instanceId);
+  }
+
+  public AugmentConfig withLighting(double std, LightingMagnitude magnitude) {
+    return new AugmentConfig(kafka, applicationId, stateDir, threads, seed, variantsPerImage, cropSize, std,
+        magnitude, processingGuarantee, commitInterval, statsInterval, labelWait, instanceId);
+  }
+
+  public AugmentConfig withProcessingGuarantee(ProcessingGuarantee guarantee) {
     return new AugmentConfig(kafka, applicationId, stateDir, threads, seed, variantsPerImage, cropSize, alphaStd,
         lightingMagnitude, guarantee, commitInterval, statsInterval, labelWait, instanceId);
   }

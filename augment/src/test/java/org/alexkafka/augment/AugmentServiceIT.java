@@ -86,7 +86,7 @@ class AugmentServiceIT {
     AugmentConfig config = AugmentConfig.defaults(new KafkaConnection(broker.bootstrapServers(), topics), stateDir)
         .withApplicationId(topics.prefix() + "augment").withVariants(k).withCropSize(crop)
         .withIntervals(Duration.ofMillis(200), Duration.ofMillis(500), Duration.ofSeconds(10));
-    assertThat(config.processingGuarantee()).isEqualTo(AugmentConfig.EXACTLY_ONCE);
+    assertThat(config.processingGuarantee()).isEqualTo(ProcessingGuarantee.EXACTLY_ONCE_V2);
     try (AugmentService service = new AugmentService(config, registry)) {
       service.start();
       List<ConsumerRecord<String, Sample>> samples = read(topics.samplesTrain(), RecordSerdes.sample(), l -> l.size() >= 30, 30);
@@ -128,7 +128,7 @@ class AugmentServiceIT {
       assertThat(last.getEigenvalues()).hasSize(3);
       assertThat(stats.get(stats.size() - 1).key()).isEqualTo("train");
       assertThat(registry.get("augment.samples").tag("topic", topics.samplesTrain()).counter().count()).isEqualTo(30);
-      assertThat(registry.get("augment.rejected").tag("reason", "poison-record").counter().count()).isEqualTo(1);
+      assertThat(registry.get("augment.records.rejected").tag("reason", "poison-record").counter().count()).isEqualTo(1);
       assertThat(registry.get("augment.stats.images").counter().count()).isEqualTo(9);
     }
 

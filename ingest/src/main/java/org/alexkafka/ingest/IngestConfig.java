@@ -48,6 +48,10 @@ public record IngestConfig(
 
   public static final int DEFAULT_IMAGE_SIZE = 256;
   public static final long DEFAULT_MAX_UPLOAD_BYTES = 64L * 1024 * 1024;
+  public static final long DEFAULT_SEED = 42L;
+  public static final long DEFAULT_WATCH_INTERVAL_MS = 1000;
+  /** Decoded pixels barely compress. */
+  public static final String DEFAULT_COMPRESSION = "none";
 
   public IngestConfig {
     if (imageSize < 1) {
@@ -63,16 +67,17 @@ public record IngestConfig(
       throw new IllegalArgumentException("--watch needs a folder to watch");
     }
     defaultSplit = defaultSplit == null ? Split.TRAIN : defaultSplit;
-    watchInterval = watchInterval == null ? Duration.ofSeconds(1) : watchInterval;
-    compression = compression == null ? "none" : compression;
+    watchInterval = watchInterval == null ? Duration.ofMillis(DEFAULT_WATCH_INTERVAL_MS) : watchInterval;
+    compression = compression == null ? DEFAULT_COMPRESSION : compression;
     upload = upload == null ? UploadSettings.defaults() : upload;
   }
 
   /** Defaults for everything but the connection: for tests and the all-in-one runner. */
   public static IngestConfig defaults(KafkaConnection kafka) {
     return new IngestConfig(kafka, null, false, -1, Split.TRAIN, null, DEFAULT_IMAGE_SIZE,
-        org.alexkafka.ingest.decode.ImageDecoder.DEFAULT_MAX_PIXELS, 42L,
-        Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_UPLOAD_BYTES, Duration.ofSeconds(1), "none",
+        org.alexkafka.ingest.decode.ImageDecoder.DEFAULT_MAX_PIXELS, DEFAULT_SEED,
+        Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_UPLOAD_BYTES, Duration.ofMillis(DEFAULT_WATCH_INTERVAL_MS),
+        DEFAULT_COMPRESSION,
         (short) 1, false, UploadSettings.defaults());
   }
 

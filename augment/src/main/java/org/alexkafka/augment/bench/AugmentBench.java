@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.alexkafka.augment.AugmentConfig;
+import org.alexkafka.augment.ProcessingGuarantee;
 import org.alexkafka.augment.AugmentService;
 import org.alexkafka.augment.bench.PhotoImages.Photo;
 import org.alexkafka.augment.topology.StreamsSettings;
@@ -66,9 +67,9 @@ public class AugmentBench implements Callable<Integer> {
 
   @Option(names = "--guarantees", split = ",", defaultValue = "at_least_once,exactly_once_v2",
       description = "Processing guarantees to measure (default ${DEFAULT-VALUE}).")
-  List<String> guarantees;
+  List<ProcessingGuarantee> guarantees;
 
-  record Result(String app, String guarantee, long records, long bytes, double seconds) {
+  record Result(String app, ProcessingGuarantee guarantee, long records, long bytes, double seconds) {
     double recordsPerSecond() {
       return records / seconds;
     }
@@ -101,7 +102,7 @@ public class AugmentBench implements Callable<Integer> {
     try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start()) {
       int run = 0;
       for (int round = 1; round <= rounds; round++) {
-        for (String guarantee : guarantees) {
+        for (ProcessingGuarantee guarantee : guarantees) {
           for (String app : List.of("pass-through", "augment")) {
             Result r = runOnce(broker, app, guarantee, set, classes, stateRoot.resolve("run" + run), run++);
             results.computeIfAbsent(app + "/" + guarantee, k -> new ArrayList<>()).add(r);
@@ -112,7 +113,7 @@ public class AugmentBench implements Callable<Integer> {
       }
     }
     String summary = null;
-    for (String guarantee : guarantees) {
+    for (ProcessingGuarantee guarantee : guarantees) {
       List<Result> pass = results.get("pass-through/" + guarantee);
       List<Result> aug = results.get("augment/" + guarantee);
       List<Double> ratios = new ArrayList<>();
@@ -128,7 +129,7 @@ public class AugmentBench implements Callable<Integer> {
               + "pass-through %.1f records/s %.1f MB/s; per-round MB/s ratios %s, median %.3f%n",
           guarantee, rounds, augSamples, augMb, augSamples / variants, passRecords, passMb,
           ratios.stream().map(r -> String.format(Locale.ROOT, "%.3f", r)).toList(), ratio);
-      if (summary == null || guarantee.equals(AugmentConfig.EXACTLY_ONCE)) {
+      if (summary == null || guarantee == ProcessingGuarantee.EXACTLY_ONCE_V2) {
         summary = String.format(Locale.ROOT, "what=augment-throughput guarantee=%s value=%.1f unit=MB/s samples_per_s=%.1f "
                 + "images=%d variants=%d rounds=%d peer=pass-through peer_value=%.1f ratio=%.3f",
             guarantee, augMb, augSamples, images, variants, rounds, passMb, ratio);
@@ -144,7 +145,7 @@ public class AugmentBench implements Callable<Integer> {
     return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 
-  private Result runOnce(EmbeddedKafkaBroker broker, String app, String guarantee, List<Image> set, List<String> classes,
+  private Result runOnce(EmbeddedKafkaBroker broker, String app, ProcessingGuarantee guarantee, List<Image> set, List<String> classes,
       Path stateDir, int run) throws Exception {
     Topics topics = new Topics("bench" + run + ".");
     KafkaConnection connection = new KafkaConnection(broker.bootstrapServers(), topics);
@@ -192,7 +193,7 @@ public class AugmentBench implements Callable<Integer> {
     }
   }
 
-  private static Result measure(EmbeddedKafkaBroker broker, Topics topics, String app, String guarantee, long expected) {
+  private static Result measure(EmbeddedKafkaBroker broker, Topics topics, String app, ProcessingGuarantee guarantee, long expected) {
     long start = System.nanoTime();
     Map<String, Object> props = new HashMap<>();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());

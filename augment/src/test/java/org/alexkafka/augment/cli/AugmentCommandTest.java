@@ -1,5 +1,6 @@
 package org.alexkafka.augment.cli;
 
+import org.alexkafka.augment.ProcessingGuarantee;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -25,7 +26,7 @@ class AugmentCommandTest {
     assertThat(config.cropSize()).isEqualTo(56);
     assertThat(config.seed()).isEqualTo(9);
     assertThat(config.threads()).isEqualTo(2);
-    assertThat(config.processingGuarantee()).isEqualTo("at_least_once");
+    assertThat(config.processingGuarantee()).isEqualTo(ProcessingGuarantee.AT_LEAST_ONCE);
     assertThat(config.lightingMagnitude()).isEqualTo(LightingMagnitude.PIXEL_RANGE);
     assertThat(config.labelWait()).isEqualTo(Duration.ofMillis(1500));
     assertThat(config.stateDir()).isEqualTo(Path.of("/tmp/x"));
@@ -39,7 +40,7 @@ class AugmentCommandTest {
     assertThat(config.cropSize()).isEqualTo(224);
     assertThat(config.alphaStd()).isEqualTo(0.1);
     assertThat(config.variantsPerImage()).isEqualTo(AugmentConfig.DEFAULT_VARIANTS);
-    assertThat(config.processingGuarantee()).isEqualTo(AugmentConfig.EXACTLY_ONCE);
+    assertThat(config.processingGuarantee()).isEqualTo(ProcessingGuarantee.EXACTLY_ONCE_V2);
     assertThat(config.applicationId()).isEqualTo("alexkafka-augment");
   }
 

@@ -1,5 +1,6 @@
 package org.alexkafka.augment.topology;
 
+import org.alexkafka.augment.ProcessingGuarantee;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,7 +38,7 @@ final class TopologyFixture implements AutoCloseable {
     Topics topics = new Topics("t.");
     config = AugmentConfig.defaults(new KafkaConnection("dummy:9092", topics), stateDir)
         .withApplicationId("augment-ttd").withVariants(variants).withCropSize(cropSize)
-        .withProcessingGuarantee(AugmentConfig.AT_LEAST_ONCE)
+        .withProcessingGuarantee(ProcessingGuarantee.AT_LEAST_ONCE)
         .withIntervals(Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(30));
     AugmentConfig seeded = config.withSeed(seed);
     Properties props = StreamsSettings.of(seeded);

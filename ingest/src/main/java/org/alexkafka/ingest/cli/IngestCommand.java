@@ -15,6 +15,7 @@ import org.alexkafka.ingest.IngestSummary;
 import org.alexkafka.ingest.source.UploadSettings;
 import org.alexkafka.schemas.Split;
 import org.alexkafka.schemas.config.KafkaOptions;
+import org.alexkafka.ingest.decode.ImageDecoder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -45,7 +46,7 @@ public final class IngestCommand implements Callable<Integer> {
       description = "Open the upload endpoint POST /images?label=..&split=.. on this port; -1 = off (env INGEST_HTTP_PORT, default ${DEFAULT-VALUE}).")
   int httpPort;
 
-  @Option(names = "--http-bind", defaultValue = "${env:INGEST_HTTP_BIND:-127.0.0.1}",
+  @Option(names = "--http-bind", defaultValue = "${env:INGEST_HTTP_BIND:-" + UploadSettings.DEFAULT_BIND_ADDRESS + "}",
       description = "Address the upload endpoint listens on: 127.0.0.1 = this machine only; 0.0.0.0 = every interface"
           + " (then set a token) (env INGEST_HTTP_BIND, default ${DEFAULT-VALUE}).")
   String httpBind;
@@ -66,12 +67,12 @@ public final class IngestCommand implements Callable<Integer> {
           + " false = such uploads get 422 (env INGEST_HTTP_NEW_CLASSES, default ${DEFAULT-VALUE}).")
   boolean httpNewClasses;
 
-  @Option(names = "--http-read-timeout-ms", defaultValue = "${env:INGEST_HTTP_READ_TIMEOUT_MS:-15000}",
+  @Option(names = "--http-read-timeout-ms", defaultValue = "${env:INGEST_HTTP_READ_TIMEOUT_MS:-" + UploadSettings.DEFAULT_READ_TIMEOUT_MS + "}",
       description = "An upload whose headers take longer is cut off; one whose body stops for longer (or trickles) is "
           + "answered 408 (env INGEST_HTTP_READ_TIMEOUT_MS, default ${DEFAULT-VALUE}).")
   long httpReadTimeoutMs;
 
-  @Option(names = "--http-max-connections", defaultValue = "${env:INGEST_HTTP_MAX_CONNECTIONS:-256}",
+  @Option(names = "--http-max-connections", defaultValue = "${env:INGEST_HTTP_MAX_CONNECTIONS:-" + UploadSettings.DEFAULT_MAX_CONNECTIONS + "}",
       description = "Upload connections served at once; more are answered 503 (env INGEST_HTTP_MAX_CONNECTIONS,"
           + " default ${DEFAULT-VALUE}).")
   int httpMaxConnections;
@@ -86,19 +87,19 @@ public final class IngestCommand implements Callable<Integer> {
           + " a new class, also over HTTP unless --http-new-classes=false (env INGEST_SYNSETS).")
   String synsets;
 
-  @Option(names = "--image-size", defaultValue = "${env:INGEST_IMAGE_SIZE:-256}",
+  @Option(names = "--image-size", defaultValue = "${env:INGEST_IMAGE_SIZE:-" + IngestConfig.DEFAULT_IMAGE_SIZE + "}",
       description = "Side of the published square (env INGEST_IMAGE_SIZE, default ${DEFAULT-VALUE}).")
   int imageSize;
 
-  @Option(names = "--max-pixels", defaultValue = "${env:INGEST_MAX_PIXELS:-50000000}",
+  @Option(names = "--max-pixels", defaultValue = "${env:INGEST_MAX_PIXELS:-" + ImageDecoder.DEFAULT_MAX_PIXELS + "}",
       description = "Refuse images whose header claims more pixels (env INGEST_MAX_PIXELS, default ${DEFAULT-VALUE}).")
   long maxPixels;
 
-  @Option(names = "--max-bytes", defaultValue = "${env:INGEST_MAX_BYTES:-67108864}",
+  @Option(names = "--max-bytes", defaultValue = "${env:INGEST_MAX_BYTES:-" + IngestConfig.DEFAULT_MAX_UPLOAD_BYTES + "}",
       description = "Largest file or upload body accepted (env INGEST_MAX_BYTES, default ${DEFAULT-VALUE}).")
   long maxBytes;
 
-  @Option(names = "--seed", defaultValue = "${env:INGEST_SEED:-42}",
+  @Option(names = "--seed", defaultValue = "${env:INGEST_SEED:-" + IngestConfig.DEFAULT_SEED + "}",
       description = "Seed of the shuffle of each scan (env INGEST_SEED, default ${DEFAULT-VALUE}).")
   long seed;
 
@@ -106,11 +107,11 @@ public final class IngestCommand implements Callable<Integer> {
       description = "Decoding threads; 0 = one per core (env INGEST_THREADS).")
   int threads;
 
-  @Option(names = "--watch-interval-ms", defaultValue = "${env:INGEST_WATCH_INTERVAL_MS:-1000}",
+  @Option(names = "--watch-interval-ms", defaultValue = "${env:INGEST_WATCH_INTERVAL_MS:-" + IngestConfig.DEFAULT_WATCH_INTERVAL_MS + "}",
       description = "How often watch mode looks for new files (env INGEST_WATCH_INTERVAL_MS, default ${DEFAULT-VALUE}).")
   long watchIntervalMs;
 
-  @Option(names = "--compression", defaultValue = "${env:INGEST_COMPRESSION:-none}",
+  @Option(names = "--compression", defaultValue = "${env:INGEST_COMPRESSION:-" + IngestConfig.DEFAULT_COMPRESSION + "}",
       description = "Producer compression.type (env INGEST_COMPRESSION, default ${DEFAULT-VALUE}: decoded pixels barely compress).")
   String compression;
 
@@ -118,7 +119,8 @@ public final class IngestCommand implements Callable<Integer> {
       description = "Replication of topics created if missing (env REPLICATION_FACTOR, default ${DEFAULT-VALUE}).")
   short replicationFactor;
 
-  @Option(names = "--no-progress", negatable = false, defaultValue = "false", description = "No progress bar.")
+  @Option(names = "--no-progress", negatable = false, defaultValue = "${env:INGEST_NO_PROGRESS:-false}",
+      description = "No progress bar.")
   boolean noProgress;
 
   // Micrometer's global registry: the CLI adds a Prometheus registry to it when --metrics-port is set.

@@ -22,7 +22,8 @@ public record UploadSettings(String bindAddress, String token, Duration readTime
     boolean allowNewClasses) {
 
   public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
-  public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(15);
+  public static final long DEFAULT_READ_TIMEOUT_MS = 15_000;
+  public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofMillis(DEFAULT_READ_TIMEOUT_MS);
   /** A connection waiting on its client holds no thread; a stalled one is cut off after the read timeout. */
   public static final int DEFAULT_MAX_CONNECTIONS = 256;
 

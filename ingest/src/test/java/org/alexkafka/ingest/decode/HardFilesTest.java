@@ -73,4 +73,12 @@ class HardFilesTest {
   static Path hard(String name) {
     return TestData.hard(name);
   }
+
+  @org.junit.jupiter.api.Test
+  void photoshopFilesGiveThePixelsOfThePictureTheyWereWrittenFrom() throws Exception {
+    byte[] gif = preparer.prepare(Files.readAllBytes(TestData.hard("hopper.gif"))).rgb();
+    for (String psd : List.of("photoshop-raw.psd", "photoshop-rle.psd")) {
+      assertThat(preparer.prepare(Files.readAllBytes(TestData.hard(psd))).rgb()).as(psd).isEqualTo(gif);
+    }
+  }
 }

@@ -44,7 +44,8 @@ public final class ConfigTable {
       String def = m != null && m.matches() ? (m.group(2) == null ? "" : m.group(2)) : (original == null ? "" : original);
       String description = String.join(" ", option.description()).replace(AlexKafkaCli.DEFAULT_SUFFIX, "")
           .replaceAll("\\s*\\(env [^)]*\\)", "")
-          .replace("${DEFAULT-VALUE}", def).replace("%%", "%").replace("|", "\\|"); // %% is picocli's escaped %
+          .replace("${DEFAULT-VALUE}", def).replace("${COMPLETION-CANDIDATES}", candidates(option))
+          .replace("%%", "%").replace("|", "\\|"); // %% is picocli's escaped %
       String name = option instanceof OptionSpec o ? o.longestName() : ((PositionalParamSpec) option).paramLabel();
       rows.add(new Row(spec.qualifiedName(" ").replaceFirst("^alexkafka ?", ""), name, env, def, description));
     }
@@ -53,6 +54,14 @@ public final class ConfigTable {
         collect(sub, rows);
       }
     }
+  }
+
+  private static String candidates(ArgSpec option) {
+    List<String> values = new ArrayList<>();
+    if (option.completionCandidates() != null) {
+      option.completionCandidates().forEach(values::add);
+    }
+    return String.join(", ", values);
   }
 
   public static String markdown(CommandLine cli) {

@@ -48,7 +48,7 @@ class LearnTorchPeerTest {
     Path script = LearnBenchTestSupport.script();
     assumeTrue(Files.isExecutable(python) && script != null, "no python or no bench/learn_torch.py");
     double[] errors = {0.8, 0.7, 0.695, 0.694, 0.69, 0.5, 0.5, 0.498, 0.45, 0.46, 0.451, 0.452, 0.3, 0.31, 0.32, 0.33, 0.2};
-    LearningRateSchedule.Settings settings = new LearningRateSchedule.Settings("plateau", 0.01, 2, 0.01, 2, java.util.List.of());
+    LearningRateSchedule.Settings settings = new LearningRateSchedule.Settings(LearningRateSchedule.Rule.PLATEAU, 0.01, 2, 0.01, 2, java.util.List.of());
     LearningRateSchedule schedule = new LearningRateSchedule(settings, null);
     StringBuilder javaDecisions = new StringBuilder();
     for (double e : errors) {

@@ -29,6 +29,28 @@ class CliTest {
     }
   }
 
+  /** Options shared by every service (one cluster, one metrics port), and torchrun's own names. */
+  private static final java.util.Set<String> SHARED = java.util.Set.of("BOOTSTRAP_SERVERS", "TOPIC_PREFIX", "KAFKA_CONFIG",
+      "REPLICATION_FACTOR", "METRICS_PORT", "ALEXKAFKA_VERBOSE", "RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR",
+      "MASTER_PORT");
+
+  @Test
+  void eachServiceReadsItsVariablesUnderOnePrefixNamedAfterTheFlag() {
+    java.util.Map<String, String> prefixes = java.util.Map.of("broker", "BROKER", "topics", "TOPICS", "run", "RUN",
+        "ingest", "INGEST", "augment", "AUGMENT", "train", "TRAIN", "evaluate", "EVAL", "render-samples", "RENDER");
+    int checked = 0;
+    for (ConfigTable.Row row : ConfigTable.rows(AlexKafkaCli.commandLine())) {
+      String prefix = prefixes.get(row.command());
+      if (prefix == null || row.env().isEmpty() || SHARED.contains(row.env())) {
+        continue;
+      }
+      String expected = prefix + "_" + row.flag().replaceFirst("^--", "").replace('-', '_').toUpperCase(java.util.Locale.ROOT);
+      assertThat(row.env()).as(row.command() + " " + row.flag()).isEqualTo(expected);
+      checked++;
+    }
+    assertThat(checked).isGreaterThan(80);
+  }
+
   @Test
   void optionsEveryServiceSharesAreTakenAfterTheSubcommandToo() {
     CommandLine cli = AlexKafkaCli.commandLine();
@@ -48,7 +70,8 @@ class CliTest {
     CommandLine cli = AlexKafkaCli.commandLine();
     String help = cli.getSubcommands().get("train").getUsageMessage(CommandLine.Help.Ansi.OFF);
     assertThat(help).contains("--checkpoint-dir=<checkpoint-dir>").doesNotContain("<checkpointDir>")
-        .containsPattern("--batch=<batch>\\s+GLOBAL batch size[^\\n]*\\n?[^\\n]*\\(default 128\\)");
+        .containsPattern("--batch=<batch>\\s+GLOBAL batch size[^\\n]*\\n?[^\\n]*\\(env TRAIN_BATCH; default 128\\)")
+        .contains("paper, small");
     assertThat(ConfigTable.markdown(cli)).doesNotContain("${COMPLETION-CANDIDATES}");
   }
 

@@ -230,7 +230,7 @@ class LoadIT {
       // the trainer: a bounded number of steps, then its evaluation of every validation image
       long trainStart = System.nanoTime();
       trainer = memory.start("trainer", TRAINER_XMX_MB, TrainerWithJavaCppPeak.class.getName(), concat(List.of("train"), kafka,
-          List.of("--profile", "small", "--classes", String.valueOf(CLASSES), "--input-size", String.valueOf(CROP), "--batch",
+          List.of("--profile", "small", "--classes", String.valueOf(CLASSES), "--crop-size", String.valueOf(CROP), "--batch",
               String.valueOf(BATCH), "--epochs", "1", "--max-iterations", String.valueOf(STEPS), "--checkpoint-dir",
               tmp.resolve("checkpoints").toString(), "--checkpoint-every", "0", "--run-dir", tmp.resolve("run").toString(),
               "--log-every", "20", "--stats-timeout", "60")));

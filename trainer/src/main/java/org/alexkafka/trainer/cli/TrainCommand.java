@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.alexkafka.schemas.config.KafkaOptions;
-import org.alexkafka.trainer.data.ShuffledEpoch;
 import org.alexkafka.trainer.distributed.GroupFailure;
 import org.alexkafka.trainer.distributed.World;
 import org.alexkafka.trainer.train.LearningRateSchedule;
+import org.alexkafka.trainer.train.Profile;
 import org.alexkafka.trainer.train.Trainer;
 import org.alexkafka.trainer.train.TrainerConfig;
 import picocli.CommandLine.Command;
@@ -27,91 +27,101 @@ public class TrainCommand implements Callable<Integer> {
   @Mixin
   KafkaOptions kafka = new KafkaOptions();
 
-  @Option(names = "--profile", defaultValue = "${env:TRAIN_PROFILE:-paper}",
-      description = "paper (the paper's widths) or small (same network, narrower; tests/demo). Env TRAIN_PROFILE.")
-  String profile;
+  @Option(names = "--profile", defaultValue = "${env:TRAIN_PROFILE:-" + TrainerConfig.DEFAULT_PROFILE + "}",
+      description = "${COMPLETION-CANDIDATES}: the paper's widths, or the same network narrower (tests, the demo).")
+  Profile profile;
 
-  @Option(names = "--classes", defaultValue = "${env:TRAIN_CLASSES:-1000}", description = "Output classes (env TRAIN_CLASSES).")
+  @Option(names = "--classes", defaultValue = "${env:TRAIN_CLASSES:-" + TrainerConfig.DEFAULT_CLASSES + "}",
+      description = "Output classes.")
   int classes;
 
-  @Option(names = "--input-size", defaultValue = "${env:TRAIN_INPUT_SIZE:-224}",
-      description = "Crop side the samples carry (env TRAIN_INPUT_SIZE; 224 = the paper's crops).")
-  int inputSize;
+  @Option(names = "--crop-size", defaultValue = "${env:TRAIN_CROP_SIZE:-" + TrainerConfig.DEFAULT_CROP_SIZE + "}",
+      description = "Side of the crops the samples carry: augment's --crop-size (224 = the paper's crops).")
+  int cropSize;
 
-  @Option(names = "--towers", defaultValue = "${env:TRAIN_TOWERS:-1}",
-      description = "1, or 2 for the paper's two-GPU grouping of conv2/4/5 (env TRAIN_TOWERS).")
+  @Option(names = "--towers", defaultValue = "${env:TRAIN_TOWERS:-" + TrainerConfig.DEFAULT_TOWERS + "}",
+      description = "1, or 2 for the paper's two-GPU grouping of conv2/4/5.")
   int towers;
 
-  @Option(names = "--batch", defaultValue = "${env:TRAIN_BATCH:-128}",
-      description = "GLOBAL batch size, split over the devices (env TRAIN_BATCH).")
+  @Option(names = "--batch", defaultValue = "${env:TRAIN_BATCH:-" + TrainerConfig.DEFAULT_BATCH + "}",
+      description = "GLOBAL batch size, split over the devices or ranks.")
   int batch;
 
-  @Option(names = "--epochs", defaultValue = "${env:TRAIN_EPOCHS:-90}", description = "Epochs to train (env TRAIN_EPOCHS).")
+  @Option(names = "--epochs", defaultValue = "${env:TRAIN_EPOCHS:-" + TrainerConfig.DEFAULT_EPOCHS + "}",
+      description = "Epochs to train.")
   int epochs;
 
   @Option(names = "--from-beginning", defaultValue = "${env:TRAIN_FROM_BEGINNING:-false}",
-      description = "Ignore existing checkpoints: new network, epoch 1 from offset 0 (env TRAIN_FROM_BEGINNING).")
+      description = "Ignore existing checkpoints: new network, epoch 1 from offset 0.")
   boolean fromBeginning;
 
   @Option(names = "--follow", defaultValue = "${env:TRAIN_FOLLOW:-false}",
-      description = "Train without end, epoch after epoch, waiting for samples when there are none (env TRAIN_FOLLOW).")
+      description = "Train without end, epoch after epoch, waiting for samples when there are none.")
   boolean follow;
 
-  @Option(names = "--checkpoint-dir", defaultValue = "${env:CHECKPOINT_DIR:-checkpoints}", description = "Env CHECKPOINT_DIR.")
+  @Option(names = "--checkpoint-dir", defaultValue = "${env:TRAIN_CHECKPOINT_DIR:-" + TrainerConfig.DEFAULT_CHECKPOINT_DIR + "}",
+      description = "Where checkpoints are written and resumed from.")
   String checkpointDir;
 
-  @Option(names = "--checkpoint-every", defaultValue = "${env:CHECKPOINT_EVERY:-1000}",
-      description = "Iterations between checkpoints; 0 = only at epoch ends and at the end (env CHECKPOINT_EVERY).")
+  @Option(names = "--checkpoint-every",
+      defaultValue = "${env:TRAIN_CHECKPOINT_EVERY:-" + TrainerConfig.DEFAULT_CHECKPOINT_EVERY + "}",
+      description = "Iterations between checkpoints; 0 = only at epoch ends and at the end.")
   int checkpointEvery;
 
-  @Option(names = "--keep-checkpoints", defaultValue = "${env:KEEP_CHECKPOINTS:-3}", description = "Env KEEP_CHECKPOINTS.")
+  @Option(names = "--keep-checkpoints",
+      defaultValue = "${env:TRAIN_KEEP_CHECKPOINTS:-" + TrainerConfig.DEFAULT_KEEP_CHECKPOINTS + "}",
+      description = "Checkpoints kept; older ones are deleted.")
   int keepCheckpoints;
 
-  @Option(names = "--shuffle-buffer", defaultValue = "${env:SHUFFLE_BUFFER:-1024}",
-      description = "Samples in the shuffle buffer (env SHUFFLE_BUFFER); about 150 KB each at 224 crops.")
+  @Option(names = "--shuffle-buffer", defaultValue = "${env:TRAIN_SHUFFLE_BUFFER:-" + TrainerConfig.DEFAULT_SHUFFLE_BUFFER + "}",
+      description = "Samples in the shuffle buffer; about 150 KB each at 224 crops.")
   int shuffleBuffer;
 
-  @Option(names = "--shuffle-block", defaultValue = "${env:SHUFFLE_BLOCK:-" + ShuffledEpoch.DEFAULT_BLOCK + "}",
+  @Option(names = "--shuffle-block", defaultValue = "${env:TRAIN_SHUFFLE_BLOCK:-" + TrainerConfig.DEFAULT_SHUFFLE_BLOCK + "}",
       description = "Consecutive offsets of a partition read as one block; each epoch visits the blocks of all partitions "
-          + "in a fresh random order (env SHUFFLE_BLOCK).")
+          + "in a fresh random order.")
   int shuffleBlock;
 
-  @Option(names = "--lr", defaultValue = "${env:LEARNING_RATE:-0.01}", description = "Initial learning rate (env LEARNING_RATE).")
+  @Option(names = "--lr", defaultValue = "${env:TRAIN_LR:-" + LearningRateSchedule.Settings.DEFAULT_INITIAL + "}",
+      description = "Initial learning rate.")
   double learningRate;
 
-  @Option(names = "--lr-schedule", defaultValue = "${env:LR_SCHEDULE:-plateau}",
-      description = "plateau (divide by 10 after --patience evaluations without improvement) or steps (env LR_SCHEDULE).")
-  String lrSchedule;
+  @Option(names = "--lr-schedule", defaultValue = "${env:TRAIN_LR_SCHEDULE:-plateau}",
+      description = "${COMPLETION-CANDIDATES}: divide by 10 after --patience evaluations without improvement, "
+          + "or after the epochs of --lr-steps.")
+  LearningRateSchedule.Rule lrSchedule;
 
-  @Option(names = "--patience", defaultValue = "${env:LR_PATIENCE:-2}",
-      description = "Evaluations without improvement before the plateau rule divides the learning rate (env LR_PATIENCE).")
+  @Option(names = "--patience", defaultValue = "${env:TRAIN_PATIENCE:-" + LearningRateSchedule.Settings.DEFAULT_PATIENCE + "}",
+      description = "Evaluations without improvement before the plateau rule divides the learning rate.")
   int patience;
 
-  @Option(names = "--lr-threshold", defaultValue = "${env:LR_THRESHOLD:-0.01}",
-      description = "Relative improvement of the validation error that counts as one, e.g. 0.01 = 1%% (env LR_THRESHOLD).")
+  @Option(names = "--lr-threshold",
+      defaultValue = "${env:TRAIN_LR_THRESHOLD:-" + LearningRateSchedule.Settings.DEFAULT_THRESHOLD + "}",
+      description = "Relative improvement of the validation error that counts as one, e.g. 0.01 = 1%%.")
   double lrThreshold;
 
-  @Option(names = "--max-reductions", defaultValue = "${env:LR_MAX_REDUCTIONS:-3}",
-      description = "Divisions by 10 before the plateau rule ends the run at the next plateau; the paper's 3 "
-          + "(env LR_MAX_REDUCTIONS). A run whose validation error reaches 0 ends as converged.")
+  @Option(names = "--max-reductions",
+      defaultValue = "${env:TRAIN_MAX_REDUCTIONS:-" + LearningRateSchedule.Settings.DEFAULT_MAX_REDUCTIONS + "}",
+      description = "Divisions by 10 before the plateau rule ends the run at the next plateau; the paper's 3. "
+          + "A run whose validation error reaches 0 ends as converged.")
   int maxReductions;
 
-  @Option(names = "--lr-steps", defaultValue = "${env:LR_STEPS:-}",
-      description = "Epochs after which the steps schedule divides by 10, e.g. 30,60,80 (env LR_STEPS).")
+  @Option(names = "--lr-steps", defaultValue = "${env:TRAIN_LR_STEPS:-}",
+      description = "Epochs after which the steps schedule divides by 10, e.g. 30,60,80.")
   String lrSteps;
 
-  @Option(names = "--devices", defaultValue = "${env:TRAIN_DEVICES:-1}",
+  @Option(names = "--devices", defaultValue = "${env:TRAIN_DEVICES:-" + TrainerConfig.DEFAULT_DEVICES + "}",
       description = "The dl4j engine's data-parallel workers in this JVM (threads); the torch engine trains one device "
-          + "per process: see --world-size (env TRAIN_DEVICES).")
+          + "per process: see --world-size.")
   int devices;
 
-  @Option(names = "--engine", defaultValue = "${env:TRAIN_ENGINE:-dl4j}",
+  @Option(names = "--engine", defaultValue = "${env:TRAIN_ENGINE:-" + TrainerConfig.DEFAULT_ENGINE + "}",
       description = "dl4j (DL4J/ND4J, CPU) or torch (libtorch: CPU or CUDA); checkpoints are engine-neutral, so a run "
-          + "may be resumed on the other engine (env TRAIN_ENGINE; default ${DEFAULT-VALUE}).")
+          + "may be resumed on the other engine.")
   String engine;
 
-  @Option(names = "--device", defaultValue = "${env:TRAIN_DEVICE:-cpu}",
-      description = "cpu, cuda or cuda:N (cuda needs --engine torch and the GPU build; env TRAIN_DEVICE; default ${DEFAULT-VALUE}).")
+  @Option(names = "--device", defaultValue = "${env:TRAIN_DEVICE:-" + TrainerConfig.DEFAULT_DEVICE + "}",
+      description = "cpu, cuda or cuda:N (cuda needs --engine torch and the GPU build).")
   String device;
 
   @Option(names = "--rank", defaultValue = "${env:RANK:-0}",
@@ -145,28 +155,32 @@ public class TrainCommand implements Callable<Integer> {
           + "rank. Set it to train a run's exact order with another number of ranks (env TRAIN_SHARDS).")
   int shards;
 
-  @Option(names = "--seed", defaultValue = "${env:TRAIN_SEED:-42}", description = "Env TRAIN_SEED.")
+  @Option(names = "--seed", defaultValue = "${env:TRAIN_SEED:-" + TrainerConfig.DEFAULT_SEED + "}",
+      description = "Seed of the initialisation, the shuffle and dropout.")
   long seed;
 
-  @Option(names = "--run-dir", defaultValue = "${env:RUN_DIR:-runs/train}",
-      description = "Where metrics.jsonl goes (env RUN_DIR).")
+  @Option(names = "--run-dir", defaultValue = "${env:TRAIN_RUN_DIR:-" + TrainerConfig.DEFAULT_RUN_DIR + "}",
+      description = "Where metrics.jsonl and the report go.")
   String runDir;
 
-  @Option(names = "--log-every", defaultValue = "${env:LOG_EVERY:-20}", description = "Iterations per log line (env LOG_EVERY).")
+  @Option(names = "--log-every", defaultValue = "${env:TRAIN_LOG_EVERY:-" + TrainerConfig.DEFAULT_LOG_EVERY + "}",
+      description = "Iterations per log line and metrics row.")
   int logEvery;
 
-  @Option(names = "--eval-each-epoch", arity = "1", defaultValue = "${env:EVAL_EACH_EPOCH:-true}",
-      description = "true/false: evaluate on samples.val at every epoch end (env EVAL_EACH_EPOCH).")
+  @Option(names = "--eval-each-epoch", arity = "1",
+      defaultValue = "${env:TRAIN_EVAL_EACH_EPOCH:-" + TrainerConfig.DEFAULT_EVAL_EACH_EPOCH + "}",
+      description = "true/false: evaluate on samples.val at every epoch end.")
   boolean evalEachEpoch;
 
-  @Option(names = "--max-iterations", defaultValue = "${env:MAX_ITERATIONS:-0}", description = "0 = no limit (env MAX_ITERATIONS).")
+  @Option(names = "--max-iterations", defaultValue = "${env:TRAIN_MAX_ITERATIONS:-0}", description = "0 = no limit.")
   long maxIterations;
 
-  @Option(names = "--max-seconds", defaultValue = "${env:MAX_SECONDS:-0}", description = "0 = no limit (env MAX_SECONDS).")
+  @Option(names = "--max-seconds", defaultValue = "${env:TRAIN_MAX_SECONDS:-0}", description = "0 = no limit.")
   long maxSeconds;
 
-  @Option(names = "--stats-timeout", defaultValue = "${env:STATS_TIMEOUT:-300}",
-      description = "Seconds to wait for the mean image on the stats topic (env STATS_TIMEOUT).")
+  @Option(names = "--stats-timeout",
+      defaultValue = "${env:TRAIN_STATS_TIMEOUT:-" + TrainerConfig.DEFAULT_STATS_TIMEOUT_SECONDS + "}",
+      description = "Seconds to wait for the mean image on the stats topic.")
   long statsTimeout;
 
   private MeterRegistry registry = io.micrometer.core.instrument.Metrics.globalRegistry;
@@ -178,11 +192,15 @@ public class TrainCommand implements Callable<Integer> {
   }
 
   public TrainerConfig config() {
-    return new TrainerConfig(profile, classes, inputSize, towers, batch, epochs, fromBeginning, follow, checkpointDir,
-        checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock,
-        new LearningRateSchedule.Settings(lrSchedule, learningRate, patience, lrThreshold, maxReductions, parseSteps(lrSteps)),
-        devices, seed, runDir, logEvery, evalEachEpoch, maxIterations, maxSeconds,
-        statsTimeout, EngineKind.parse(engine), device);
+    return TrainerConfig.builder().profile(profile).classes(classes).cropSize(cropSize).towers(towers).batchSize(batch)
+        .epochs(epochs).fromBeginning(fromBeginning).follow(follow).checkpointDir(checkpointDir)
+        .checkpointEvery(checkpointEvery).keepCheckpoints(keepCheckpoints).shuffleBuffer(shuffleBuffer)
+        .shuffleBlock(shuffleBlock)
+        .lr(new LearningRateSchedule.Settings(lrSchedule, learningRate, patience, lrThreshold, maxReductions,
+            parseSteps(lrSteps)))
+        .devices(devices).seed(seed).runDir(runDir).logEvery(logEvery).evalEachEpoch(evalEachEpoch)
+        .maxIterations(maxIterations).maxSeconds(maxSeconds).statsTimeoutSeconds(statsTimeout)
+        .engine(EngineKind.parse(engine)).device(device).build();
   }
 
   /** This process's place in the data-parallel group (one process unless --world-size / WORLD_SIZE says more). */

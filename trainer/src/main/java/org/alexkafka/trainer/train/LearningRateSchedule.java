@@ -1,6 +1,9 @@
 package org.alexkafka.trainer.train;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The learning-rate policy. "plateau" is the paper's rule: ε divided by 10 when the validation
@@ -12,16 +15,49 @@ import java.util.List;
  */
 public final class LearningRateSchedule {
 
+  /** The two policies. */
+  public enum Rule {
+    /** the paper's: divide by 10 at a plateau of the validation error, end after the last reduction */
+    PLATEAU,
+    /** divide by 10 after each listed epoch */
+    STEPS;
+
+    /** The lower-case name used on the command line and in checkpoints. */
+    @JsonValue
+    public String id() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public String toString() {
+      return id();
+    }
+
+    /** "plateau" or "steps", in any case. */
+    @JsonCreator
+    public static Rule parse(String id) {
+      for (Rule r : values()) {
+        if (r.id().equalsIgnoreCase(id.trim())) {
+          return r;
+        }
+      }
+      throw new IllegalArgumentException("lr schedule must be plateau or steps, got " + id);
+    }
+  }
+
   /** How the rate is set; part of the trainer's configuration. */
-  public record Settings(String kind, double initial, int patience, double threshold, int maxReductions,
+  public record Settings(Rule kind, double initial, int patience, double threshold, int maxReductions,
                          List<Integer> steps) {
 
+    public static final Rule DEFAULT_RULE = Rule.PLATEAU;
+    public static final double DEFAULT_INITIAL = 0.01;
+    public static final int DEFAULT_PATIENCE = 2;
     public static final double DEFAULT_THRESHOLD = 0.01;
     public static final int DEFAULT_MAX_REDUCTIONS = 3;
 
     public Settings {
-      if (!kind.equals("plateau") && !kind.equals("steps")) {
-        throw new IllegalArgumentException("lr schedule must be plateau or steps, got " + kind);
+      if (kind == null) {
+        throw new IllegalArgumentException("lr schedule must be plateau or steps");
       }
       if (!(initial > 0) || patience < 1 || threshold < 0 || threshold >= 1 || maxReductions < 0) {
         throw new IllegalArgumentException("need lr > 0, patience >= 1, 0 <= threshold < 1, max reductions >= 0; got lr "
@@ -32,7 +68,15 @@ public final class LearningRateSchedule {
 
     /** The paper's: ε 0.01, plateau with patience 2, 1% relative threshold, three reductions. */
     public static Settings paper() {
-      return new Settings("plateau", 0.01, 2, DEFAULT_THRESHOLD, DEFAULT_MAX_REDUCTIONS, List.of());
+      return new Settings(DEFAULT_RULE, DEFAULT_INITIAL, DEFAULT_PATIENCE, DEFAULT_THRESHOLD, DEFAULT_MAX_REDUCTIONS, List.of());
+    }
+
+    public Settings withInitial(double lr) {
+      return new Settings(kind, lr, patience, threshold, maxReductions, steps);
+    }
+
+    public Settings withPatience(int evaluations) {
+      return new Settings(kind, initial, evaluations, threshold, maxReductions, steps);
     }
   }
 
@@ -76,7 +120,7 @@ public final class LearningRateSchedule {
 
   /** The rate for an epoch that starts now. */
   public double atEpochStart(int epoch) {
-    if (settings.kind().equals("steps")) {
+    if (settings.kind() == Rule.STEPS) {
       long passed = settings.steps().stream().filter(s -> epoch > s).count();
       state = new State(settings.initial() * Math.pow(0.1, passed), state.bestError(), state.sinceBest(), (int) passed);
     }
@@ -92,7 +136,7 @@ public final class LearningRateSchedule {
     double best = Double.isNaN(state.bestError()) ? error : Math.min(error, state.bestError());
     int since = improved ? 0 : state.sinceBest() + 1;
     state = new State(state.learningRate(), best, since, state.reductions());
-    if (!settings.kind().equals("plateau")) {
+    if (settings.kind() != Rule.PLATEAU) {
       return Decision.KEEP;
     }
     if (error == 0) {

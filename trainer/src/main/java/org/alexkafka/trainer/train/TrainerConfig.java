@@ -1,16 +1,17 @@
 package org.alexkafka.trainer.train;
 
-import org.alexkafka.trainer.engine.EngineKind;
 import org.alexkafka.trainer.data.ShuffledEpoch;
+import org.alexkafka.trainer.engine.EngineKind;
 import org.alexkafka.trainer.model.AlexNetSpec;
 
 /**
- * Everything one training run is configured with (built by {@code TrainCommand} or by the
- * all-in-one runner). Saved inside every checkpoint.
+ * Everything one training run is configured with. Saved inside every checkpoint. Built with
+ * {@link #builder} (every field starts at its default, defined once below and used by
+ * {@code TrainCommand}'s options too) or changed with {@link #toBuilder}.
  *
- * @param profile "paper" (the paper's layer widths) or "small" (the same network, narrower)
+ * @param profile the paper's layer widths, or the same network narrower
  * @param classes output classes
- * @param inputSize side of the crops the samples carry (224 for the paper profile)
+ * @param inputSize side of the crops the samples carry (224 for the paper profile; --crop-size)
  * @param towers 1, or 2 for the paper's two-GPU grouping
  * @param batchSize GLOBAL batch (the paper's 128): with N devices each takes batchSize / N
  * @param epochs epochs to train (ignored in follow mode)
@@ -34,16 +35,39 @@ import org.alexkafka.trainer.model.AlexNetSpec;
  * @param engine the deep-learning engine (dl4j or torch); checkpoints are engine-neutral
  * @param device where the engine computes: "cpu", "cuda" or "cuda:N" (torch only)
  */
-public record TrainerConfig(String profile, int classes, int inputSize, int towers, int batchSize, int epochs,
+public record TrainerConfig(Profile profile, int classes, int inputSize, int towers, int batchSize, int epochs,
                             boolean fromBeginning, boolean follow, String checkpointDir, int checkpointEvery,
                             int keepCheckpoints, int shuffleBuffer, int shuffleBlock, LearningRateSchedule.Settings lr,
                             int devices, long seed, String runDir, int logEvery,
                             boolean evalEachEpoch, long maxIterations, long maxSeconds, long statsTimeoutSeconds,
                             EngineKind engine, String device) {
 
+  // The defaults: the paper's settings. Constants, so that the command-line options can name them.
+  public static final String DEFAULT_PROFILE = "paper";
+  public static final int DEFAULT_CLASSES = 1000;
+  public static final int DEFAULT_CROP_SIZE = 224;
+  public static final int DEFAULT_TOWERS = 1;
+  public static final int DEFAULT_BATCH = 128;
+  public static final int DEFAULT_EPOCHS = 90;
+  public static final String DEFAULT_CHECKPOINT_DIR = "checkpoints";
+  public static final int DEFAULT_CHECKPOINT_EVERY = 1000;
+  public static final int DEFAULT_KEEP_CHECKPOINTS = 3;
+  /** About 150 KB a sample at 224 crops: 150 MB. */
+  public static final int DEFAULT_SHUFFLE_BUFFER = 1024;
+  public static final int DEFAULT_SHUFFLE_BLOCK = ShuffledEpoch.DEFAULT_BLOCK;
+  public static final int DEFAULT_DEVICES = 1;
+  public static final long DEFAULT_SEED = 42;
+  public static final String DEFAULT_RUN_DIR = "runs/train";
+  public static final int DEFAULT_LOG_EVERY = 20;
+  public static final boolean DEFAULT_EVAL_EACH_EPOCH = true;
+  /** The mean image comes from augment's statistics, which need the images to have gone through it. */
+  public static final long DEFAULT_STATS_TIMEOUT_SECONDS = 300;
+  public static final String DEFAULT_ENGINE = "dl4j";
+  public static final String DEFAULT_DEVICE = "cpu";
+
   public TrainerConfig {
-    if (!profile.equals("paper") && !profile.equals("small")) {
-      throw new IllegalArgumentException("profile must be paper or small, got " + profile);
+    if (profile == null) {
+      throw new IllegalArgumentException("profile must be paper or small");
     }
     if (shuffleBuffer < 1 || shuffleBlock < 1) {
       throw new IllegalArgumentException("shuffle buffer and block need at least 1 sample, got " + shuffleBuffer + " and "
@@ -53,7 +77,7 @@ public record TrainerConfig(String profile, int classes, int inputSize, int towe
       engine = EngineKind.DL4J; // configurations saved before the engine choice
     }
     if (device == null || device.isBlank()) {
-      device = "cpu";
+      device = DEFAULT_DEVICE;
     }
     if (!device.equals("cpu") && !device.matches("cuda(:\\d+)?")) {
       throw new IllegalArgumentException("device must be cpu, cuda or cuda:N, got " + device);
@@ -63,46 +87,125 @@ public record TrainerConfig(String profile, int classes, int inputSize, int towe
     }
   }
 
-  /** The paper's settings; Kafka and paths left to the caller. */
+  /** The paper's settings, checkpoints and metrics in the given directories. */
   public static TrainerConfig defaults(String checkpointDir, String runDir) {
-    return new TrainerConfig("paper", 1000, 224, 1, 128, 90, false, false, checkpointDir, 1000, 3, 1024,
-        ShuffledEpoch.DEFAULT_BLOCK, LearningRateSchedule.Settings.paper(), 1, 42, runDir, 20, true, 0, 0, 300, EngineKind.DL4J, "cpu");
+    return builder().checkpointDir(checkpointDir).runDir(runDir).build();
+  }
+
+  /** Every field at its default. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * The one-JVM demo's recipe (what {@code run} trains): the small profile, checkpoints every 200
+   * iterations (2 kept), a 2,048-sample shuffle buffer, patience 3, a log line every 10 iterations,
+   * and 2 minutes for the statistics (augment is starting beside it).
+   */
+  public static Builder smallPreset() {
+    return builder().profile(Profile.SMALL).checkpointEvery(200).keepCheckpoints(2).shuffleBuffer(2048)
+        .lr(LearningRateSchedule.Settings.paper().withPatience(3)).logEvery(10).statsTimeoutSeconds(120);
+  }
+
+  public Builder toBuilder() {
+    return new Builder(this);
   }
 
   public AlexNetSpec spec() {
-    AlexNetSpec base = profile.equals("paper")
+    AlexNetSpec base = profile == Profile.PAPER
         ? AlexNetSpec.paper().withClasses(classes).withInputSize(inputSize).withSeed(seed)
         : AlexNetSpec.small(classes, inputSize).withSeed(seed);
     return base.withTowers(towers);
   }
 
   public TrainerConfig withMaxIterations(long n) {
-    return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, fromBeginning, follow, checkpointDir,
-        checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock, lr, devices, seed, runDir,
-        logEvery, evalEachEpoch, n, maxSeconds, statsTimeoutSeconds, engine, device);
+    return toBuilder().maxIterations(n).build();
   }
 
   public TrainerConfig withFromBeginning(boolean b) {
-    return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, b, follow, checkpointDir,
-        checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock, lr, devices, seed, runDir,
-        logEvery, evalEachEpoch, maxIterations, maxSeconds, statsTimeoutSeconds, engine, device);
+    return toBuilder().fromBeginning(b).build();
   }
 
   public TrainerConfig withDirs(String checkpoints, String run) {
-    return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, fromBeginning, follow, checkpoints,
-        checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock, lr, devices, seed, run,
-        logEvery, evalEachEpoch, maxIterations, maxSeconds, statsTimeoutSeconds, engine, device);
+    return toBuilder().checkpointDir(checkpoints).runDir(run).build();
   }
 
   public TrainerConfig withEngine(EngineKind kind, String onDevice) {
-    return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, fromBeginning, follow, checkpointDir,
-        checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock, lr, devices, seed, runDir,
-        logEvery, evalEachEpoch, maxIterations, maxSeconds, statsTimeoutSeconds, kind, onDevice);
+    return toBuilder().engine(kind).device(onDevice).build();
   }
 
   public TrainerConfig withDevices(int n) {
-    return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, fromBeginning, follow, checkpointDir,
-        checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock, lr, n, seed, runDir,
-        logEvery, evalEachEpoch, maxIterations, maxSeconds, statsTimeoutSeconds, engine, device);
+    return toBuilder().devices(n).build();
+  }
+
+  /** A configuration by name, field by field; unset fields keep their defaults. */
+  public static final class Builder {
+    private Profile profile = Profile.parse(DEFAULT_PROFILE);
+    private int classes = DEFAULT_CLASSES;
+    private int inputSize = DEFAULT_CROP_SIZE;
+    private int towers = DEFAULT_TOWERS;
+    private int batchSize = DEFAULT_BATCH;
+    private int epochs = DEFAULT_EPOCHS;
+    private boolean fromBeginning;
+    private boolean follow;
+    private String checkpointDir = DEFAULT_CHECKPOINT_DIR;
+    private int checkpointEvery = DEFAULT_CHECKPOINT_EVERY;
+    private int keepCheckpoints = DEFAULT_KEEP_CHECKPOINTS;
+    private int shuffleBuffer = DEFAULT_SHUFFLE_BUFFER;
+    private int shuffleBlock = DEFAULT_SHUFFLE_BLOCK;
+    private LearningRateSchedule.Settings lr = LearningRateSchedule.Settings.paper();
+    private int devices = DEFAULT_DEVICES;
+    private long seed = DEFAULT_SEED;
+    private String runDir = DEFAULT_RUN_DIR;
+    private int logEvery = DEFAULT_LOG_EVERY;
+    private boolean evalEachEpoch = DEFAULT_EVAL_EACH_EPOCH;
+    private long maxIterations;
+    private long maxSeconds;
+    private long statsTimeoutSeconds = DEFAULT_STATS_TIMEOUT_SECONDS;
+    private EngineKind engine = EngineKind.parse(DEFAULT_ENGINE);
+    private String device = DEFAULT_DEVICE;
+
+    private Builder() {}
+
+    private Builder(TrainerConfig c) {
+      profile = c.profile; classes = c.classes; inputSize = c.inputSize; towers = c.towers; batchSize = c.batchSize;
+      epochs = c.epochs; fromBeginning = c.fromBeginning; follow = c.follow; checkpointDir = c.checkpointDir;
+      checkpointEvery = c.checkpointEvery; keepCheckpoints = c.keepCheckpoints; shuffleBuffer = c.shuffleBuffer;
+      shuffleBlock = c.shuffleBlock; lr = c.lr; devices = c.devices; seed = c.seed; runDir = c.runDir;
+      logEvery = c.logEvery; evalEachEpoch = c.evalEachEpoch; maxIterations = c.maxIterations;
+      maxSeconds = c.maxSeconds; statsTimeoutSeconds = c.statsTimeoutSeconds; engine = c.engine; device = c.device;
+    }
+
+    public Builder profile(Profile v) { profile = v; return this; }
+    public Builder classes(int v) { classes = v; return this; }
+    /** The side of the crops the samples carry: augment's --crop-size. */
+    public Builder cropSize(int v) { inputSize = v; return this; }
+    public Builder towers(int v) { towers = v; return this; }
+    public Builder batchSize(int v) { batchSize = v; return this; }
+    public Builder epochs(int v) { epochs = v; return this; }
+    public Builder fromBeginning(boolean v) { fromBeginning = v; return this; }
+    public Builder follow(boolean v) { follow = v; return this; }
+    public Builder checkpointDir(String v) { checkpointDir = v; return this; }
+    public Builder checkpointEvery(int v) { checkpointEvery = v; return this; }
+    public Builder keepCheckpoints(int v) { keepCheckpoints = v; return this; }
+    public Builder shuffleBuffer(int v) { shuffleBuffer = v; return this; }
+    public Builder shuffleBlock(int v) { shuffleBlock = v; return this; }
+    public Builder lr(LearningRateSchedule.Settings v) { lr = v; return this; }
+    public Builder devices(int v) { devices = v; return this; }
+    public Builder seed(long v) { seed = v; return this; }
+    public Builder runDir(String v) { runDir = v; return this; }
+    public Builder logEvery(int v) { logEvery = v; return this; }
+    public Builder evalEachEpoch(boolean v) { evalEachEpoch = v; return this; }
+    public Builder maxIterations(long v) { maxIterations = v; return this; }
+    public Builder maxSeconds(long v) { maxSeconds = v; return this; }
+    public Builder statsTimeoutSeconds(long v) { statsTimeoutSeconds = v; return this; }
+    public Builder engine(EngineKind v) { engine = v; return this; }
+    public Builder device(String v) { device = v; return this; }
+
+    public TrainerConfig build() {
+      return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, fromBeginning, follow, checkpointDir,
+          checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock, lr, devices, seed, runDir, logEvery, evalEachEpoch,
+          maxIterations, maxSeconds, statsTimeoutSeconds, engine, device);
+    }
   }
 }

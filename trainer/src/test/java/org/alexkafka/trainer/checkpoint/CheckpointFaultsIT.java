@@ -25,6 +25,7 @@ import org.alexkafka.trainer.support.TestData;
 import org.alexkafka.trainer.support.TrainProcess;
 import org.alexkafka.trainer.train.LearningRateSchedule;
 import org.alexkafka.trainer.train.Trainer;
+import org.alexkafka.trainer.train.Profile;
 import org.alexkafka.trainer.train.TrainerConfig;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,10 +74,10 @@ class CheckpointFaultsIT {
     TestData.publish(topics.samplesTrain(), TestData.trainSamples(train, IMAGE, CROP, 2, 3));
     TestData.publish(topics.samplesVal(), TestData.valViews(TestData.imagenette("val", CLASSES, 2, IMAGE), IMAGE, CROP));
     TestData.publishStats(topics.stats(), TestData.stats(train, IMAGE));
-    TrainerConfig cfg = new TrainerConfig("small", CLASSES, CROP, 1, BATCH, 1, false, false,
-        stage.resolve("ckpt").toString(), 0, 3, 64, ShuffledEpoch.DEFAULT_BLOCK,
-        new LearningRateSchedule.Settings("plateau", 0.01, 2, 0.01, 3, List.of()), 1, 11, stage.resolve("run").toString(),
-        5, false, 2, 0, 60, EngineKind.DL4J, "cpu");
+    TrainerConfig cfg = TrainerConfig.builder().profile(Profile.SMALL).classes(CLASSES).cropSize(CROP).batchSize(BATCH).epochs(1)
+        .checkpointDir(stage.resolve("ckpt").toString()).checkpointEvery(0).shuffleBuffer(64).seed(11)
+        .runDir(stage.resolve("run").toString()).logEvery(5).evalEachEpoch(false).maxIterations(2)
+        .statsTimeoutSeconds(60).build();
     try (Trainer t = new Trainer(cfg, new KafkaConnection(TestData.bootstrap(), topics), new SimpleMeterRegistry())) {
       assertThat(t.run().lastCheckpoint().getFileName().toString()).isEqualTo(PREVIOUS);
     }
@@ -85,7 +86,7 @@ class CheckpointFaultsIT {
   private List<String> train(Path checkpoints, long maxIterations, int every, int keep) {
     return ChildJvm.command(TrainProcess.class, List.of(), List.of("--bootstrap-servers", TestData.bootstrap(),
         "--topic-prefix", topics.prefix(), "--engine", "dl4j", "--profile", "small", "--classes", String.valueOf(CLASSES),
-        "--input-size", String.valueOf(CROP), "--batch", String.valueOf(BATCH), "--epochs", "1", "--max-iterations",
+        "--crop-size", String.valueOf(CROP), "--batch", String.valueOf(BATCH), "--epochs", "1", "--max-iterations",
         String.valueOf(maxIterations), "--checkpoint-dir", checkpoints.toString(), "--checkpoint-every", String.valueOf(every),
         "--keep-checkpoints", String.valueOf(keep), "--run-dir", tmp.resolve("run").toString(), "--eval-each-epoch",
         "false", "--shuffle-buffer", "64", "--lr", "0.01", "--seed", "11", "--log-every", "5", "--stats-timeout", "60"));

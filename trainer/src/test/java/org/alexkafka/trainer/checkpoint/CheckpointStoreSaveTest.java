@@ -15,6 +15,7 @@ import org.alexkafka.trainer.engine.ParameterInit;
 import org.alexkafka.trainer.engine.dl4j.Dl4jEngine;
 import org.alexkafka.trainer.train.LearningRateSchedule;
 import org.alexkafka.trainer.train.RunEnd;
+import org.alexkafka.trainer.train.Profile;
 import org.alexkafka.trainer.train.TrainerConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,9 +36,9 @@ class CheckpointStoreSaveTest {
 
   @BeforeAll
   static void smallNetwork() {
-    config = new TrainerConfig("small", 4, 64, 1, 32, 1, false, false, "unused", 0, 3, 64, ShuffledEpoch.DEFAULT_BLOCK,
-        new LearningRateSchedule.Settings("plateau", 0.01, 2, 0.01, 3, List.of()), 1, 7, "unused", 10, false, 0, 0, 30,
-        EngineKind.DL4J, "cpu");
+    config = TrainerConfig.builder().profile(Profile.SMALL).classes(4).cropSize(64).batchSize(32).epochs(1)
+        .checkpointDir("unused").checkpointEvery(0).shuffleBuffer(64).seed(7).runDir("unused").logEvery(10)
+        .evalEachEpoch(false).statsTimeoutSeconds(30).build();
     engine = new Dl4jEngine(config.spec(), 1);
   }
 

@@ -22,6 +22,7 @@ import org.alexkafka.trainer.support.ChildJvm;
 import org.alexkafka.trainer.support.TrainProcess;
 import org.alexkafka.trainer.train.LearningRateSchedule;
 import org.alexkafka.trainer.train.Trainer;
+import org.alexkafka.trainer.train.Profile;
 import org.alexkafka.trainer.train.TrainerConfig;
 import org.alexkafka.trainer.data.ShuffledEpoch;
 import org.junit.jupiter.api.BeforeAll;
@@ -59,7 +60,7 @@ class DataParallelIT {
   /** The run's settings, as flags for the child JVMs and as the record for the in-process rank. */
   private static List<String> flags(Path checkpoints, Path run, int epochs, long maxIterations, int checkpointEvery) {
     return List.of("--bootstrap-servers", TestData.bootstrap(), "--topic-prefix", topics.prefix(), "--engine", "torch",
-        "--profile", "small", "--classes", String.valueOf(CLASSES), "--input-size", String.valueOf(CROP), "--batch",
+        "--profile", "small", "--classes", String.valueOf(CLASSES), "--crop-size", String.valueOf(CROP), "--batch",
         String.valueOf(BATCH), "--epochs", String.valueOf(epochs), "--max-iterations", String.valueOf(maxIterations),
         "--checkpoint-dir", checkpoints.toString(), "--checkpoint-every", String.valueOf(checkpointEvery), "--run-dir",
         run.toString(), "--eval-each-epoch", "false", "--shuffle-buffer", "64", "--lr", "0.01", "--seed", "11",
@@ -67,9 +68,10 @@ class DataParallelIT {
   }
 
   private static TrainerConfig config(Path checkpoints, Path run, long maxIterations) {
-    return new TrainerConfig("small", CLASSES, CROP, 1, BATCH, 1, false, false, checkpoints.toString(), 0, 3, 64,
-        ShuffledEpoch.DEFAULT_BLOCK, new LearningRateSchedule.Settings("plateau", 0.01, 2, 0.01, 3, List.of()), 1, 11,
-        run.toString(), 5, false, maxIterations, 0, 30, EngineKind.TORCH, "cpu");
+    return TrainerConfig.builder().profile(Profile.SMALL).classes(CLASSES).cropSize(CROP).batchSize(BATCH).epochs(1)
+        .checkpointDir(checkpoints.toString()).checkpointEvery(0).shuffleBuffer(64).seed(11)
+        .runDir(run.toString()).logEvery(5).evalEachEpoch(false).maxIterations(maxIterations)
+        .statsTimeoutSeconds(30).engine(EngineKind.TORCH).build();
   }
 
   private static Process rank(int rank, int world, int port, List<String> flags, Path log) throws IOException {

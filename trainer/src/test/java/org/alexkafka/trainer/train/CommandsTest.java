@@ -28,12 +28,12 @@ class CommandsTest {
   @Test
   void flagsReachTheConfig() {
     TrainCommand cmd = new TrainCommand();
-    new CommandLine(cmd).parseArgs("--profile", "small", "--classes", "10", "--input-size", "64", "--towers", "2",
+    new CommandLine(cmd).parseArgs("--profile", "small", "--classes", "10", "--crop-size", "64", "--towers", "2",
         "--batch", "32", "--devices", "2", "--lr-schedule", "steps", "--lr-steps", "30,60", "--follow", "--eval-each-epoch", "false");
     TrainerConfig c = cmd.config();
     assertThat(c.spec()).isEqualTo(AlexNetSpec.small(10, 64).withTowers(2));
     assertThat(c.lr().steps()).isEqualTo(List.of(30, 60));
-    assertThat(c.lr().kind()).isEqualTo("steps");
+    assertThat(c.lr().kind()).isEqualTo(LearningRateSchedule.Rule.STEPS);
     assertThat(c.follow()).isTrue();
     assertThat(c.evalEachEpoch()).isFalse();
     assertThat(c.devices()).isEqualTo(2);
@@ -42,13 +42,13 @@ class CommandsTest {
   @Test
   void badSettingsAreRefusedWithTheReason() {
     TrainCommand cmd = new TrainCommand();
-    new CommandLine(cmd).parseArgs("--profile", "huge");
-    assertThatThrownBy(cmd::config).hasMessageContaining("profile must be paper or small");
+    assertThatThrownBy(() -> new CommandLine(cmd).parseArgs("--profile", "huge"))
+        .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("paper").hasMessageContaining("small");
   }
 
   @Test
   void thePlateauRuleDividesOnlyAfterARealPlateauAndEndsAfterItsLastReduction() {
-    var settings = new LearningRateSchedule.Settings("plateau", 0.01, 2, 0.05, 2, List.of());
+    var settings = new LearningRateSchedule.Settings(LearningRateSchedule.Rule.PLATEAU, 0.01, 2, 0.05, 2, List.of());
     LearningRateSchedule plateau = new LearningRateSchedule(settings, null);
     assertThat(plateau.afterValidation(0.80)).isEqualTo(LearningRateSchedule.Decision.KEEP);
     assertThat(plateau.afterValidation(0.79)).isEqualTo(LearningRateSchedule.Decision.KEEP); // a dip under 5%: no improvement
@@ -75,7 +75,7 @@ class CommandsTest {
 
   @Test
   void theStepsScheduleDividesAfterEachListedEpochAndNeverEndsARun() {
-    LearningRateSchedule steps = new LearningRateSchedule(new LearningRateSchedule.Settings("steps", 0.01, 2, 0.01, 3,
+    LearningRateSchedule steps = new LearningRateSchedule(new LearningRateSchedule.Settings(LearningRateSchedule.Rule.STEPS, 0.01, 2, 0.01, 3,
         List.of(2, 4)), null);
     assertThat(steps.atEpochStart(1)).isEqualTo(0.01);
     assertThat(steps.atEpochStart(2)).isEqualTo(0.01);
@@ -88,9 +88,28 @@ class CommandsTest {
 
   @Test
   void badScheduleSettingsAreRefused() {
-    assertThatThrownBy(() -> new LearningRateSchedule.Settings("cosine", 0.01, 2, 0.01, 3, List.of()))
-        .hasMessageContaining("plateau or steps");
-    assertThatThrownBy(() -> new LearningRateSchedule.Settings("plateau", 0.01, 2, 1.5, 3, List.of()))
+    assertThatThrownBy(() -> LearningRateSchedule.Rule.parse("cosine")).hasMessageContaining("plateau or steps");
+    assertThat(LearningRateSchedule.Rule.parse("STEPS")).isEqualTo(LearningRateSchedule.Rule.STEPS);
+    assertThatThrownBy(() -> Profile.parse("huge")).hasMessageContaining("paper, small");
+    assertThatThrownBy(() -> new LearningRateSchedule.Settings(LearningRateSchedule.Rule.PLATEAU, 0.01, 2, 1.5, 3, List.of()))
         .hasMessageContaining("threshold");
+  }
+
+  @Test
+  void aConfigurationSavedWithTheEarlierStringsStillLoadsAndIsSavedWithTheSameWords() throws Exception {
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    TrainerConfig small = TrainerConfig.smallPreset().classes(10).cropSize(64).build();
+    var tree = (com.fasterxml.jackson.databind.node.ObjectNode) json.valueToTree(small);
+    assertThat(tree.get("profile").asText()).isEqualTo("small");
+    assertThat(tree.get("lr").get("kind").asText()).isEqualTo("plateau");
+    tree.put("profile", "SMALL"); // any case, as the command line takes it
+    assertThat(json.treeToValue(tree, TrainerConfig.class)).isEqualTo(small);
+    String saved = "{\"profile\":\"paper\",\"classes\":1000,\"inputSize\":224,\"towers\":1,\"batchSize\":128,"
+        + "\"epochs\":90,\"checkpointDir\":\"c\",\"shuffleBuffer\":1024,\"shuffleBlock\":16,\"devices\":1,\"runDir\":\"r\","
+        + "\"lr\":{\"kind\":\"steps\",\"initial\":0.01,\"patience\":2,\"threshold\":0.01,\"maxReductions\":3,\"steps\":[30]}}";
+    TrainerConfig old = json.readValue(saved, TrainerConfig.class);
+    assertThat(old.profile()).isEqualTo(Profile.PAPER);
+    assertThat(old.lr().kind()).isEqualTo(LearningRateSchedule.Rule.STEPS);
+    assertThat(old.engine()).isEqualTo(org.alexkafka.trainer.engine.EngineKind.DL4J);
   }
 }

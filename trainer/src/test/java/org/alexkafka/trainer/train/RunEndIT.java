@@ -43,9 +43,10 @@ class RunEndIT {
   }
 
   private TrainerConfig config(int classes, double lr, int patience) {
-    return new TrainerConfig("small", classes, CROP, 1, 32, 50, false, false, tmp.resolve("ckpt").toString(), 0, 3, 64,
-        ShuffledEpoch.DEFAULT_BLOCK, new LearningRateSchedule.Settings("plateau", lr, patience, 0.01, 3, List.of()), 1, 7,
-        tmp.resolve("run").toString(), 1, true, 0, 0, 30, EngineKind.DL4J, "cpu");
+    return TrainerConfig.builder().profile(Profile.SMALL).classes(classes).cropSize(CROP).batchSize(32).epochs(50)
+        .checkpointDir(tmp.resolve("ckpt").toString()).checkpointEvery(0).shuffleBuffer(64)
+        .lr(new LearningRateSchedule.Settings(LearningRateSchedule.Rule.PLATEAU, lr, patience, 0.01, 3, List.of()))
+        .seed(7).runDir(tmp.resolve("run").toString()).logEvery(1).statsTimeoutSeconds(30).build();
   }
 
   private static List<JsonNode> rows(Path runDir, String kind) throws Exception {

@@ -53,9 +53,10 @@ class TrainerBrokerRestartIT {
       TestData.publish(broker.bootstrapServers(), topics.samplesTrain(), samples);
       TestData.publishStats(broker.bootstrapServers(), topics.stats(), TestData.stats(train, 72));
 
-      TrainerConfig cfg = new TrainerConfig("small", CLASSES, 64, 1, BATCH, 2, false, false, tmp.resolve("ckpt").toString(),
-          0, 3, 64, ShuffledEpoch.DEFAULT_BLOCK, new LearningRateSchedule.Settings("plateau", 0.01, 2, 0.01, 3, List.of()), 1,
-          3, tmp.resolve("run").toString(), 5, false, 0, 0, 60, EngineKind.DL4J, "cpu");
+      TrainerConfig cfg = TrainerConfig.builder().profile(Profile.SMALL).classes(CLASSES).cropSize(64).batchSize(BATCH).epochs(2)
+          .checkpointDir(tmp.resolve("ckpt").toString()).checkpointEvery(0).shuffleBuffer(64).seed(3)
+          .runDir(tmp.resolve("run").toString()).logEvery(5).evalEachEpoch(false).statsTimeoutSeconds(60)
+          .build();
       List<SampleRef> trained = java.util.Collections.synchronizedList(new ArrayList<>());
       AtomicInteger batches = new AtomicInteger();
       CompletableFuture<Long> outage = new CompletableFuture<>();

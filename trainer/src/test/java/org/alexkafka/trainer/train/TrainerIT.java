@@ -63,9 +63,10 @@ class TrainerIT {
   }
 
   private TrainerConfig config(String name) {
-    return new TrainerConfig("small", CLASSES, CROP, 1, 32, 1, false, false, tmp.resolve(name + "-ckpt").toString(), 0, 3,
-        400, ShuffledEpoch.DEFAULT_BLOCK, new LearningRateSchedule.Settings("plateau", 0.01, 2, 0.01, 3, List.of()), 1, 7,
-        tmp.resolve(name + "-run").toString(), 10, false, 0, 0, 30, EngineKind.DL4J, "cpu");
+    return TrainerConfig.builder().profile(Profile.SMALL).classes(CLASSES).cropSize(CROP).batchSize(32).epochs(1)
+        .checkpointDir(tmp.resolve(name + "-ckpt").toString()).checkpointEvery(0).shuffleBuffer(400).seed(7)
+        .runDir(tmp.resolve(name + "-run").toString()).logEvery(10).evalEachEpoch(false).statsTimeoutSeconds(30)
+        .build();
   }
 
   private static KafkaConnection kafka() {
@@ -89,9 +90,11 @@ class TrainerIT {
     TrainerConfig base = config("learn");
     // Seed 8: with seed 7 this tiny net's ReLUs die within 100 steps under the global shuffle's
     // order (loss stays at ln 5, the class prior), as can happen to any one seed at ε 0.01.
-    TrainerConfig cfg = new TrainerConfig("small", CLASSES, CROP, 1, 32, 100, false, false, base.checkpointDir(), 100, 3,
-        600, ShuffledEpoch.DEFAULT_BLOCK, new LearningRateSchedule.Settings("plateau", 0.01, 3, 0.01, 3, List.of()), 1, 8,
-        base.runDir(), 10, false, 200, 0, 30, EngineKind.DL4J, "cpu");
+    TrainerConfig cfg = TrainerConfig.builder().profile(Profile.SMALL).classes(CLASSES).cropSize(CROP).batchSize(32).epochs(100)
+        .checkpointDir(base.checkpointDir()).checkpointEvery(100).shuffleBuffer(600)
+        .lr(new LearningRateSchedule.Settings(LearningRateSchedule.Rule.PLATEAU, 0.01, 3, 0.01, 3, List.of()))
+        .seed(8).runDir(base.runDir()).logEvery(10).evalEachEpoch(false).maxIterations(200)
+        .statsTimeoutSeconds(30).build();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     Trainer trainer = new Trainer(cfg, kafka(), registry);
     Trainer.Result result = trainer.run();

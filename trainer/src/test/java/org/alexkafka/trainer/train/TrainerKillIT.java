@@ -77,7 +77,7 @@ class TrainerKillIT {
 
   private List<String> flags(Path checkpoints, int checkpointEvery) {
     return List.of("--bootstrap-servers", TestData.bootstrap(), "--topic-prefix", topics.prefix(), "--engine", "dl4j",
-        "--profile", "small", "--classes", String.valueOf(CLASSES), "--input-size", String.valueOf(CROP), "--batch",
+        "--profile", "small", "--classes", String.valueOf(CLASSES), "--crop-size", String.valueOf(CROP), "--batch",
         String.valueOf(BATCH), "--epochs", "1", "--checkpoint-dir", checkpoints.toString(), "--checkpoint-every",
         String.valueOf(checkpointEvery), "--keep-checkpoints", "3", "--run-dir", tmp.resolve("run").toString(),
         "--eval-each-epoch", "false", "--shuffle-buffer", "64", "--lr", "0.01", "--seed", "11", "--log-every", "5",
