@@ -6,9 +6,11 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The service's meters: {@code augment.samples} (tag topic), {@code augment.rejected} (tag reason),
- * {@code augment.stats.images} (training images counted into the statistics) and
- * {@code augment.labels.waited} (images that arrived before their label and were held back).
+ * The service's counters, each named by the thing it counts (Prometheus adds {@code _total}):
+ * {@code augment.samples} (tag topic; {@code augment_samples_total}), {@code augment.records.rejected}
+ * (tag reason; records sent to the dead-letter topic), {@code augment.stats.images} (training
+ * images counted into the statistics) and {@code augment.images.held.for.label} (images that
+ * arrived before their label and were held back).
  */
 public final class AugmentMetrics {
 
@@ -22,7 +24,7 @@ public final class AugmentMetrics {
     this.registry = registry;
     this.statsImages = Counter.builder("augment.stats.images")
         .description("Distinct training images counted into the statistics").register(registry);
-    this.labelWaits = Counter.builder("augment.labels.waited")
+    this.labelWaits = Counter.builder("augment.images.held.for.label")
         .description("Images that arrived before their label and were held back").register(registry);
   }
 
@@ -32,7 +34,7 @@ public final class AugmentMetrics {
   }
 
   public void rejected(String reason) {
-    rejected.computeIfAbsent(reason, r -> Counter.builder("augment.rejected").tag("reason", r)
+    rejected.computeIfAbsent(reason, r -> Counter.builder("augment.records.rejected").tag("reason", r)
         .description("Records sent to the dead-letter topic").register(registry)).increment();
   }
 

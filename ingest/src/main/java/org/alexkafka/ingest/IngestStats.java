@@ -2,6 +2,7 @@ package org.alexkafka.ingest;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.BaseUnits;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -9,7 +10,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The service's counters, kept twice: as exact totals for {@link IngestSummary} and as Micrometer
- * meters ({@code ingest.images.seen|published|duplicates|rejected{reason}}, {@code ingest.bytes.published}).
+ * counters, which Prometheus shows as {@code ingest_images_seen_total}, {@code ingest_images_published_total},
+ * {@code ingest_images_duplicates_total}, {@code ingest_images_rejected_total{reason}} and
+ * {@code ingest_pixels_published_bytes_total} (the unit once, before {@code _total}).
  */
 public final class IngestStats {
 
@@ -30,7 +33,8 @@ public final class IngestStats {
     seenCounter = Counter.builder("ingest.images.seen").description("Inputs looked at").register(registry);
     publishedCounter = Counter.builder("ingest.images.published").description("Images published to the images topic").register(registry);
     duplicateCounter = Counter.builder("ingest.images.duplicates").description("Inputs skipped: same content already published").register(registry);
-    bytesCounter = Counter.builder("ingest.bytes.published").baseUnit("bytes").description("Pixel bytes published").register(registry);
+    bytesCounter = Counter.builder("ingest.pixels.published").baseUnit(BaseUnits.BYTES)
+        .description("Bytes of pixels published to the images topic").register(registry);
   }
 
   void seen() {

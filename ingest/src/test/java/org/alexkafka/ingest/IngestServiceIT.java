@@ -55,6 +55,10 @@ class IngestServiceIT {
     assertThat(first.rejected() + second.rejected()).isZero();
     assertThat(first.duplicates() + second.duplicates()).isZero();
     assertThat(meters.get("ingest.images.published").counter().count()).isEqualTo(900.0);
+    // ingest_pixels_published_bytes_total: every published image's RGB bytes, the unit once
+    assertThat(meters.get("ingest.pixels.published").counter().getId().getBaseUnit()).isEqualTo("bytes");
+    assertThat(meters.get("ingest.pixels.published").counter().count()).isEqualTo(900.0 * SIZE * SIZE * 3)
+        .isEqualTo((double) (first.bytesPublished() + second.bytesPublished()));
 
     TopicContents contents = TopicContents.read(SharedKafka.broker().bootstrapServers(), topics);
     assertThat(contents.images()).hasSize((int) (first.published() + second.published()));

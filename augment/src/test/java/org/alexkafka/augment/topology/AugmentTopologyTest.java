@@ -216,7 +216,7 @@ class AugmentTopologyTest {
       assertThat(rejections.get(1).getImageId()).isEqualTo("img-short");
       assertThat(rejections.get(1).getDetail()).contains("12287").contains("12288");
       assertThat(f.train.readValuesToList()).hasSize(2).allMatch(s -> s.getImageId().equals("img-ok"));
-      assertThat(f.counter("augment.rejected", "reason", "poison-record")).isEqualTo(1);
+      assertThat(f.counter("augment.records.rejected", "reason", "poison-record")).isEqualTo(1);
     }
   }
 

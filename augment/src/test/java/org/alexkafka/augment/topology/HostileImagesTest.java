@@ -111,12 +111,12 @@ class HostileImagesTest {
 
       assertThat(f.counter("augment.samples", "topic", "t.samples.train")).isEqualTo(2 * K);
       assertThat(f.counter("augment.samples", "topic", "t.samples.val")).isEqualTo(20);
-      assertThat(f.counter("augment.rejected", "reason", "poison-record")).isEqualTo(4);
-      assertThat(f.counter("augment.rejected", "reason", "unknown-schema")).isEqualTo(2);
-      assertThat(f.counter("augment.rejected", "reason", "wrong-pixel-length")).isEqualTo(3);
-      assertThat(f.counter("augment.rejected", "reason", "wrong-size")).isEqualTo(3);
-      assertThat(f.counter("augment.rejected", "reason", "invalid-label")).isEqualTo(2);
-      assertThat(f.counter("augment.rejected", "reason", "unknown-label")).isEqualTo(1);
+      assertThat(f.counter("augment.records.rejected", "reason", "poison-record")).isEqualTo(4);
+      assertThat(f.counter("augment.records.rejected", "reason", "unknown-schema")).isEqualTo(2);
+      assertThat(f.counter("augment.records.rejected", "reason", "wrong-pixel-length")).isEqualTo(3);
+      assertThat(f.counter("augment.records.rejected", "reason", "wrong-size")).isEqualTo(3);
+      assertThat(f.counter("augment.records.rejected", "reason", "invalid-label")).isEqualTo(2);
+      assertThat(f.counter("augment.records.rejected", "reason", "unknown-label")).isEqualTo(1);
     }
   }
 }

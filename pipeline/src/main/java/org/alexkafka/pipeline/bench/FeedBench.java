@@ -194,6 +194,7 @@ public final class FeedBench implements Callable<Integer> {
             net.trainStep(data, b);
             compute += System.nanoTime() - t1;
           }
+          assembler.recycle(data); // as the trainer does after each step
         }
         if (over) {
           break;

@@ -50,8 +50,14 @@ public final class AlexKafkaCli implements Callable<Integer> {
 
   // INHERIT: every subcommand takes them too (`train --metrics-port 9404`), bound to these fields
   @Option(names = "--metrics-port", defaultValue = "${env:METRICS_PORT:--1}", scope = CommandLine.ScopeType.INHERIT, paramLabel = "<port>",
-      description = "Serve Prometheus metrics at http://host:PORT/metrics (env METRICS_PORT; -1 = off, the default).")
+      description = "Serve Prometheus metrics at http://HOST:PORT/metrics, and /-/healthy (env METRICS_PORT; -1 = off, the default).")
   int metricsPort;
+
+  @Option(names = "--metrics-bind", defaultValue = "${env:METRICS_BIND:-" + PrometheusEndpoint.DEFAULT_BIND + "}",
+      scope = CommandLine.ScopeType.INHERIT, paramLabel = "<address>",
+      description = "Address the metrics endpoint listens on: 127.0.0.1 = this machine only; 0.0.0.0 = every interface, as in a container"
+          + " (env METRICS_BIND, default ${DEFAULT-VALUE}).")
+  String metricsBind;
 
   @Option(names = "--verbose", defaultValue = "${env:ALEXKAFKA_VERBOSE:-false}", scope = CommandLine.ScopeType.INHERIT,
       description = "Print the stack trace of an expected failure (a refused login, a configuration error) too, not only its one line "
@@ -90,10 +96,13 @@ public final class AlexKafkaCli implements Callable<Integer> {
   /**
    * What every option's help shows: a placeholder after the flag's own name ({@code
    * --checkpoint-dir=<checkpoint-dir>}, not picocli's default of the Java field's, {@code
-   * <checkpointDir>}), and its default, where the option's own text does not already say them.
+   * <checkpointDir>}), its environment variable and its default, where the option's own text does not
+   * already say them.
    */
   private static void describeOptions(CommandLine cli) {
     CommandLine.Model.CommandSpec spec = cli.getCommandSpec();
+    boolean interpolating = spec.interpolateVariables();
+    spec.interpolateVariables(false); // read the raw ${env:NAME:-default} and text, as written
     for (CommandLine.Model.OptionSpec o : List.copyOf(spec.options())) {
       if (o.inherited() || o.scopeType() == CommandLine.ScopeType.INHERIT || o.usageHelp() || o.versionHelp()) {
         continue;
@@ -104,21 +113,31 @@ public final class AlexKafkaCli implements Callable<Integer> {
       }
       String text = String.join(" ", o.description());
       String raw = o.defaultValue();
-      if (raw != null && !text.contains("${DEFAULT-VALUE}") && !raw.isEmpty() && !raw.matches("\\$\\{env:[A-Za-z0-9_]+(:-)?\\}")) {
+      java.util.regex.Matcher env = raw == null ? null : ENV_DEFAULT.matcher(raw);
+      String variable = env != null && env.matches() && !text.contains("env " + env.group(1)) ? env.group(1) : null;
+      boolean showDefault = raw != null && !text.contains("${DEFAULT-VALUE}") && !raw.isEmpty()
+          && !raw.matches("\\$\\{env:[A-Za-z0-9_]+(:-)?\\}");
+      if (variable != null) {
+        b.description(text + " (env " + variable + (showDefault ? "; default ${DEFAULT-VALUE}" : "") + ")");
+      } else if (showDefault) {
         b.description(text + DEFAULT_SUFFIX);
       }
       spec.remove(o);
       spec.addOption(b.build());
     }
+    spec.interpolateVariables(interpolating);
     cli.getSubcommands().values().forEach(AlexKafkaCli::describeOptions);
   }
 
   /** Appended to an option's help where it does not name its default (config-table drops it: it has a column for it). */
   static final String DEFAULT_SUFFIX = " (default ${DEFAULT-VALUE})";
 
+  private static final java.util.regex.Pattern ENV_DEFAULT = java.util.regex.Pattern.compile("\\$\\{env:([A-Z0-9_]+)(:-.*)?}");
+
   public static CommandLine commandLine() {
     AlexKafkaCli root = new AlexKafkaCli();
     CommandLine cli = new CommandLine(root);
+    cli.setCaseInsensitiveEnumValuesAllowed(true); // --profile PAPER or paper
     for (String className : SERVICE_COMMANDS) {
       try {
         cli.addSubcommand(Class.forName(className).getDeclaredConstructor().newInstance());
@@ -133,11 +152,11 @@ public final class AlexKafkaCli implements Callable<Integer> {
       if (root.metricsPort < 0) {
         return new CommandLine.RunLast().execute(parseResult);
       }
-      try (PrometheusEndpoint endpoint = PrometheusEndpoint.start(root.metricsPort)) {
-        log.info("Prometheus metrics at http://0.0.0.0:{}/metrics", endpoint.port());
+      try (PrometheusEndpoint endpoint = PrometheusEndpoint.start(root.metricsBind, root.metricsPort)) {
+        log.info("Prometheus metrics at {}/metrics", endpoint.url());
         return new CommandLine.RunLast().execute(parseResult);
       } catch (java.io.IOException e) {
-        String message = "cannot serve metrics on port " + root.metricsPort + ": " + e.getMessage();
+        String message = "cannot serve metrics on " + root.metricsBind + ":" + root.metricsPort + ": " + e;
         throw new CommandLine.ExecutionException(cli, message, new IllegalStateException(message, e));
       }
     });

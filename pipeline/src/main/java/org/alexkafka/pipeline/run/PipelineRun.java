@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.BiConsumer;
@@ -19,8 +18,6 @@ import org.alexkafka.schemas.config.KafkaConnection;
 import org.alexkafka.schemas.topics.Topics;
 import org.alexkafka.trainer.report.TrainingReport;
 import org.alexkafka.trainer.train.Trainer;
-import org.alexkafka.trainer.data.ShuffledEpoch;
-import org.alexkafka.trainer.train.LearningRateSchedule;
 import org.alexkafka.trainer.train.TrainerConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
@@ -195,13 +192,11 @@ public final class PipelineRun {
 
   private TrainerConfig trainerConfig(int classes) {
     Path work = cfg.workDir();
-    return new TrainerConfig("small", classes, cfg.cropSize(), 1, cfg.batchSize(),
-        cfg.watch() ? 0 : cfg.epochs() > 0 ? cfg.epochs() : RunConfig.DEFAULT_EPOCHS, false, cfg.watch(),
-        work.resolve("checkpoints").toString(), 200, 2, 2048, ShuffledEpoch.DEFAULT_BLOCK,
-        new LearningRateSchedule.Settings("plateau", 0.01, 3, LearningRateSchedule.Settings.DEFAULT_THRESHOLD,
-            LearningRateSchedule.Settings.DEFAULT_MAX_REDUCTIONS, List.of()), cfg.devices(), cfg.seed(),
-        work.resolve("train").toString(), 10, true, 0, cfg.watch() ? 0 : cfg.trainTime().toSeconds(), 120,
-        cfg.engine(), "cpu");
+    return TrainerConfig.smallPreset().classes(classes).cropSize(cfg.cropSize()).batchSize(cfg.batchSize())
+        .epochs(cfg.watch() ? 0 : cfg.epochs() > 0 ? cfg.epochs() : RunConfig.DEFAULT_EPOCHS).follow(cfg.watch())
+        .checkpointDir(work.resolve("checkpoints").toString()).runDir(work.resolve("train").toString())
+        .devices(cfg.devices()).seed(cfg.seed()).maxSeconds(cfg.watch() ? 0 : cfg.trainTime().toSeconds())
+        .engine(cfg.engine()).build();
   }
 
   private static void step(String what) {

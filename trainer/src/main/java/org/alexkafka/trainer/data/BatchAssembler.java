@@ -2,6 +2,9 @@ package org.alexkafka.trainer.data;
 
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import org.alexkafka.schemas.Sample;
 import org.alexkafka.trainer.engine.Batch;
 
@@ -9,6 +12,11 @@ import org.alexkafka.trainer.engine.Batch;
  * Turns samples into one network batch: 8-bit interleaved RGB crops become float NCHW, minus the
  * mean image's matching crop (mirrored when the sample is), plus the sample's lighting shift.
  * Everything is written into one float[], the form every engine takes ({@link Batch}).
+ *
+ * <p>A paper batch's array is 77 MB (128 x 3 x 224 x 224 floats). Allocated afresh for every batch,
+ * each one is a humongous G1 object on memory the kernel must first map: the heap grows to its limit
+ * and the time goes into page faults. So the arrays of batches handed back with {@link #recycle} are
+ * kept (a few per size) and filled again; every element is overwritten, so none needs clearing.
  */
 public final class BatchAssembler {
 
@@ -18,6 +26,10 @@ public final class BatchAssembler {
   /** The mean image as 3 planes (R, G, B), and the same flipped left to right: a crop's rows are then contiguous runs. */
   private final float[][] meanPlanes;
   private final float[][] mirroredMeanPlanes;
+  /** Arrays of recycled batches by length: the feeds' threads take them, the trainer's thread gives them back. */
+  private final Map<Integer, ConcurrentLinkedDeque<float[]>> spare = new ConcurrentHashMap<>();
+  /** Kept per length: the batches in flight (one training, one or two assembled ahead) and one being filled. */
+  static final int SPARE_PER_SIZE = 4;
 
   public BatchAssembler(MeanImage mean, int cropSize, int classes) {
     if (cropSize > mean.width() || cropSize > mean.height()) {
@@ -82,10 +94,28 @@ public final class BatchAssembler {
     return new Batch(samples.size(), 3, cropSize, cropSize, features(samples), labels);
   }
 
+  /**
+   * Gives a batch's array back for a later batch of the same size. Only once nothing reads the batch
+   * any more: the engines copy a batch into their own memory, so that is after its step or
+   * prediction.
+   */
+  public void recycle(Batch batch) {
+    if (batch == null) {
+      return;
+    }
+    ConcurrentLinkedDeque<float[]> kept = spare.computeIfAbsent(batch.features().length, n -> new ConcurrentLinkedDeque<>());
+    if (kept.size() < SPARE_PER_SIZE) {
+      kept.push(batch.features());
+    }
+  }
+
   /** Features [n, 3, crop, crop], NCHW, row-major. */
   public float[] features(List<Sample> samples) {
     int plane = cropSize * cropSize;
-    float[] out = new float[samples.size() * 3 * plane];
+    int length = samples.size() * 3 * plane;
+    ConcurrentLinkedDeque<float[]> kept = spare.get(length);
+    float[] reused = kept == null ? null : kept.poll();
+    float[] out = reused != null ? reused : new float[length];
     for (int b = 0; b < samples.size(); b++) {
       Sample s = samples.get(b);
       String problem = problem(s);

@@ -53,11 +53,18 @@ public final class BlockReader {
    * a short fetch wait: a fetch left in flight at the end of a partition would otherwise hold the
    * next block's fetch for fetch.max.wait.ms (500 ms by default) after every seek.
    */
+  /**
+   * A fetch's response is one buffer: above half a G1 region (2 MB in a heap of 8 GB) it is a
+   * humongous object, allocated outside the young generation on memory that must first be mapped,
+   * which cost more system time than the extra round trips of smaller fetches.
+   */
+  static final int MAX_FETCH_BYTES = 1 << 20;
+
   public static Map<String, Object> consumerSettings(long blockBytes) {
     return Map.of(
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, (int) Math.max(64 * 1024, Math.min(blockBytes, 16 << 20)),
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, (int) Math.max(64 * 1024, Math.min(blockBytes, MAX_FETCH_BYTES)),
         ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
   }
 

@@ -152,6 +152,13 @@ public final class EpochShards implements AutoCloseable {
     return out;
   }
 
+  /** Hands the slices' batch arrays back for the next batches, once nothing reads them any more. */
+  public void recycle(List<Slice> slices) {
+    for (Slice s : slices) {
+      assembler.recycle(s.fed().batch());
+    }
+  }
+
   /** True when every local shard has handed out its last slice of the epoch. */
   public boolean localOver() {
     return !over.contains(false);

@@ -15,6 +15,7 @@ import org.alexkafka.trainer.data.TrainSample;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.alexkafka.trainer.engine.Batch;
 import org.alexkafka.trainer.engine.Engine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,7 +85,7 @@ public final class Evaluator {
         skipped = cachedSkipped;
         for (int from = 0; from < cached.size(); from += batchSize) {
           List<Sample> batch = cached.subList(from, Math.min(cached.size(), from + batchSize));
-          scores.add(batch, engine.predict(assembler.batch(batch)));
+          scores.add(batch, predict(engine, batch));
         }
       } else {
         cached = null;
@@ -103,12 +104,12 @@ public final class Evaluator {
             keep.add(s.sample());
           }
           if (batch.size() == batchSize) {
-            scores.add(batch, engine.predict(assembler.batch(batch)));
+            scores.add(batch, predict(engine, batch));
             batch.clear();
           }
         }
         if (!batch.isEmpty()) {
-          scores.add(batch, engine.predict(assembler.batch(batch)));
+          scores.add(batch, predict(engine, batch));
         }
         cached = keep;
         cachedEnds = ends;
@@ -232,6 +233,16 @@ public final class Evaluator {
 
     private static double err(int hits, int n) {
       return n == 0 ? Double.NaN : 1.0 - (double) hits / n;
+    }
+  }
+
+  /** The engine's scores for the samples; their batch's array goes back to the assembler at once. */
+  private float[] predict(Engine engine, List<Sample> samples) {
+    Batch b = assembler.batch(samples);
+    try {
+      return engine.predict(b);
+    } finally {
+      assembler.recycle(b);
     }
   }
 }

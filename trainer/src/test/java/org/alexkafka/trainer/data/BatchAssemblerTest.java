@@ -37,7 +37,7 @@ class BatchAssemblerTest {
   }
 
   @Test
-  void equalsThePlainPixelByPixelFormulaOnRandomCrops() {
+  void equalsThePlainPixelByPixelFormulaOnRandomCropsAlsoInARecycledArray() {
     java.util.Random r = new java.util.Random(3);
     int side = 11;
     int crop = 7;
@@ -47,6 +47,7 @@ class BatchAssemblerTest {
     }
     MeanImage mean = new MeanImage(side, side, m);
     BatchAssembler assembler = new BatchAssembler(mean, crop, 5);
+    float[] previous = null;
     for (int trial = 0; trial < 20; trial++) {
       byte[] px = new byte[crop * crop * 3 + 5];
       r.nextBytes(px);
@@ -58,7 +59,11 @@ class BatchAssemblerTest {
       Sample s = Sample.newBuilder().setImageId("i" + trial).setClassIndex(trial % 5).setImageSize(side).setCropSize(crop)
           .setCropX(cx).setCropY(cy).setMirrored(mirrored).setLighting(light).setVariant(0)
           .setPixels(ByteBuffer.wrap(px, 5, crop * crop * 3).slice()).build();
-      float[] got = assembler.features(List.of(s));
+      Batch batch = assembler.batch(List.of(s));
+      float[] got = batch.features();
+      if (previous != null) { // every value of the trial before is overwritten
+        assertThat(got).as("the array handed back is filled again").isSameAs(previous);
+      }
       for (int c = 0; c < 3; c++) {
         for (int y = 0; y < crop; y++) {
           for (int x = 0; x < crop; x++) {
@@ -68,6 +73,8 @@ class BatchAssemblerTest {
           }
         }
       }
+      assembler.recycle(batch);
+      previous = got;
     }
   }
 
