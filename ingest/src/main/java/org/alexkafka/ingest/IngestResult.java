@@ -1,5 +1,6 @@
 package org.alexkafka.ingest;
 
+import org.alexkafka.schemas.RejectReason;
 import java.util.concurrent.CompletableFuture;
 
 /**

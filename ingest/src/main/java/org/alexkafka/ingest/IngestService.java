@@ -1,5 +1,6 @@
 package org.alexkafka.ingest;
 
+import org.alexkafka.schemas.RejectReason;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;

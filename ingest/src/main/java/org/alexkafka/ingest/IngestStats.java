@@ -1,5 +1,6 @@
 package org.alexkafka.ingest;
 
+import org.alexkafka.schemas.RejectReason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.BaseUnits;

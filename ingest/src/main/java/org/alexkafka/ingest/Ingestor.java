@@ -1,5 +1,6 @@
 package org.alexkafka.ingest;
 
+import org.alexkafka.schemas.RejectReason;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;

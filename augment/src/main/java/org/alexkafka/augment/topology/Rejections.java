@@ -2,6 +2,7 @@ package org.alexkafka.augment.topology;
 
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import org.alexkafka.schemas.RejectReason;
 import org.alexkafka.schemas.Rejection;
 import org.alexkafka.schemas.serde.UnknownSchemaException;
 import org.alexkafka.schemas.topics.Topics;
@@ -9,16 +10,14 @@ import org.alexkafka.schemas.topics.Topics;
 /** Builds the dead-letter records of the augment stage. */
 final class Rejections {
 
-  static final String POISON = "poison-record";
-  static final String WRONG_PIXEL_LENGTH = "wrong-pixel-length";
-  static final String WRONG_SIZE = "wrong-size";
-  static final String UNKNOWN_LABEL = "unknown-label";
-  /** A record in a schema (fingerprint) this version cannot read, e.g. a newer one. */
-  static final String UNKNOWN_SCHEMA = "unknown-schema";
-  /** The labels topic's entry for the image's class is unusable (negative index, another class id). */
-  static final String INVALID_LABEL = "invalid-label";
-  /** A processor threw on the record: the backstop behind the explicit checks. */
-  static final String PROCESSING_ERROR = "processing-error";
+  // The codes are defined once, for every stage, in schemas' RejectReason.
+  static final String POISON = RejectReason.POISON_RECORD.code();
+  static final String WRONG_PIXEL_LENGTH = RejectReason.WRONG_PIXEL_LENGTH.code();
+  static final String WRONG_SIZE = RejectReason.WRONG_SIZE.code();
+  static final String UNKNOWN_LABEL = RejectReason.UNKNOWN_LABEL.code();
+  static final String UNKNOWN_SCHEMA = RejectReason.UNKNOWN_SCHEMA.code();
+  static final String INVALID_LABEL = RejectReason.INVALID_LABEL.code();
+  static final String PROCESSING_ERROR = RejectReason.PROCESSING_ERROR.code();
 
   /** Payloads above this are not kept (the rejected topic's limit, less room for the rest). */
   private static final int MAX_PAYLOAD = Topics.IMAGE_MAX_MESSAGE_BYTES - 64 * 1024;

@@ -1,6 +1,6 @@
 package org.alexkafka.ingest.decode;
 
-import org.alexkafka.ingest.RejectReason;
+import org.alexkafka.schemas.RejectReason;
 
 /** An input that is not a usable picture, with the reason and a human-readable detail. */
 public final class DecodeException extends Exception {

@@ -15,7 +15,7 @@ import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
 import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.stream.ImageInputStream;
-import org.alexkafka.ingest.RejectReason;
+import org.alexkafka.schemas.RejectReason;
 import org.alexkafka.ingest.resize.Pixels;
 
 /**

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.alexkafka.ingest.IngestResult;
 import org.alexkafka.ingest.Ingestor;
-import org.alexkafka.ingest.RejectReason;
+import org.alexkafka.schemas.RejectReason;
 import org.alexkafka.schemas.Split;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
