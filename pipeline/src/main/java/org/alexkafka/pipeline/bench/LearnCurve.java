@@ -57,7 +57,7 @@ public record LearnCurve(List<Point> points) {
       JsonNode row = JSON.readTree(line);
       String kind = row.path("kind").asText();
       if (kind.equals("train")) {
-        lr = row.path("learningRate").asDouble(Double.NaN);
+        lr = num(row, "learning_rate", "learningRate");
       } else if (kind.equals("eval")) {
         long iteration = row.path("iteration").asLong();
         int epoch = row.path("epoch").asInt();
@@ -65,11 +65,17 @@ public record LearnCurve(List<Point> points) {
         long samples = full * trainSamples + (iteration % stepsPerEpoch) * batch;
         boolean epochEnd = iteration > 0 && iteration % stepsPerEpoch == 0 && full == epoch;
         double seconds = Duration.between(start, Instant.parse(row.path("time").asText())).toMillis() / 1000.0;
-        out.add(new Point(epoch, iteration, samples, seconds, num(row, "top1Error"), num(row, "top5Error"),
-            num(row, "tenViewTop1Error"), num(row, "tenViewTop5Error"), lr, epochEnd));
+        out.add(new Point(epoch, iteration, samples, seconds, num(row, "top1_error", "top1Error"),
+            num(row, "top5_error", "top5Error"), num(row, "ten_view_top1_error", "tenViewTop1Error"),
+            num(row, "ten_view_top5_error", "tenViewTop5Error"), lr, epochEnd));
       }
     }
     return new LearnCurve(out);
+  }
+
+  /** The field, or the camelCase name metrics files of older trainers gave it. */
+  private static double num(JsonNode row, String field, String oldField) {
+    return row.has(field) ? num(row, field) : num(row, oldField);
   }
 
   private static double num(JsonNode row, String field) {

@@ -18,13 +18,13 @@ class LearnCurveTest {
 
   static String train(int epoch, long iteration, double lr) {
     return "{\"kind\":\"train\",\"time\":\"2026-01-01T00:00:01Z\",\"epoch\":" + epoch + ",\"iteration\":" + iteration
-        + ",\"samples\":0,\"loss\":2.0,\"learningRate\":" + lr + "}";
+        + ",\"samples\":0,\"loss\":2.0,\"learning_rate\":" + lr + "}";
   }
 
   static String eval(int epoch, long iteration, int second, double top1, double tenView) {
     return "{\"kind\":\"eval\",\"time\":\"2026-01-01T00:00:" + String.format("%02d", second) + ".500Z\",\"epoch\":" + epoch
-        + ",\"iteration\":" + iteration + ",\"images\":200,\"top1Error\":" + top1 + ",\"top5Error\":0.2,"
-        + "\"tenViewImages\":200,\"tenViewTop1Error\":" + tenView + ",\"tenViewTop5Error\":0.1}";
+        + ",\"iteration\":" + iteration + ",\"images\":200,\"top1_error\":" + top1 + ",\"top5_error\":0.2,"
+        + "\"ten_view_images\":200,\"ten_view_top1_error\":" + tenView + ",\"ten_view_top5_error\":0.1}";
   }
 
   @Test

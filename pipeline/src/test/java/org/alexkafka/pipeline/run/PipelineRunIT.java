@@ -65,7 +65,7 @@ class PipelineRunIT {
     assertThat(outcome.report()).exists();
     assertThat(outcome.report().resolveSibling(TrainingReport.CHARTS.get(0))).exists();
     // what each service exposes for Prometheus, consumer lag included
-    assertThat(meters).contains("ingest.images.published", "augment.samples", "trainer.loss", "trainer.images.per.second",
+    assertThat(meters).contains("ingest.images.published", "augment.samples", "trainer.loss", "trainer.images.trained",
         "trainer.data.wait", "trainer.val.top1.error");
     assertThat(meters).anyMatch(name -> name.contains("records.lag"));
   }

@@ -16,8 +16,10 @@ import org.alexkafka.trainer.data.StatsReader;
 import org.alexkafka.trainer.eval.EvalResult;
 import org.alexkafka.trainer.eval.Evaluator;
 import org.alexkafka.trainer.model.AlexNetSpec;
+import org.alexkafka.trainer.report.LabelsReader;
 import org.alexkafka.trainer.report.ReportCollector;
 import org.alexkafka.trainer.report.TrainingReports;
+import org.alexkafka.trainer.train.TrainerConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -33,45 +35,52 @@ public class EvaluateCommand implements Callable<Integer> {
   @Mixin
   KafkaOptions kafka = new KafkaOptions();
 
-  @Option(names = "--checkpoint", defaultValue = "${env:CHECKPOINT:-}",
-      description = "A checkpoint directory, or a checkpoint root (then its newest checkpoint). Env CHECKPOINT.")
+  @Option(names = "--checkpoint", defaultValue = "${env:EVAL_CHECKPOINT:-}",
+      description = "A checkpoint directory, or a checkpoint root (then its newest checkpoint).")
   String checkpoint;
 
-  @Option(names = "--batch", defaultValue = "${env:EVAL_BATCH:-128}", description = "Env EVAL_BATCH.")
+  @Option(names = "--batch", defaultValue = "${env:EVAL_BATCH:-" + TrainerConfig.DEFAULT_BATCH + "}",
+      description = "Samples per forward pass.")
   int batch;
 
-  @Option(names = "--stats-timeout", defaultValue = "${env:STATS_TIMEOUT:-60}", description = "Env STATS_TIMEOUT.")
+  @Option(names = "--stats-timeout", defaultValue = "${env:EVAL_STATS_TIMEOUT:-" + TrainerConfig.DEFAULT_STATS_TIMEOUT_SECONDS + "}",
+      description = "Seconds to wait for the mean image on the stats topic.")
   long statsTimeout;
 
   @Option(names = "--engine", defaultValue = "${env:EVAL_ENGINE:-}",
-      description = "dl4j or torch; default: the engine that trained the checkpoint (env EVAL_ENGINE).")
+      description = "dl4j or torch; default: the engine that trained the checkpoint.")
   String engine;
 
-  @Option(names = "--device", defaultValue = "${env:EVAL_DEVICE:-cpu}",
-      description = "cpu, cuda or cuda:N (torch only; env EVAL_DEVICE; default ${DEFAULT-VALUE}).")
+  @Option(names = "--device", defaultValue = "${env:EVAL_DEVICE:-" + TrainerConfig.DEFAULT_DEVICE + "}",
+      description = "cpu, cuda or cuda:N (torch only).")
   String device;
 
-  @Option(names = "--report-dir", defaultValue = "${env:REPORT_RUN_DIR:-}",
+  @Option(names = "--report-dir", defaultValue = "${env:EVAL_REPORT_DIR:-}",
       description = "Also write the report (HTML + PNG) into DIR/report, with the training series of DIR/metrics.jsonl "
-          + "(the trainer's --run-dir). Env REPORT_RUN_DIR.")
+          + "(the trainer's --run-dir).")
   String reportRunDir;
 
   @Override
   public Integer call() {
     if (checkpoint == null || checkpoint.isBlank()) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-          "evaluate needs --checkpoint DIR (or env CHECKPOINT)");
+          "evaluate needs --checkpoint DIR (or env EVAL_CHECKPOINT)");
     }
     ReportCollector collector = null;
+    Object trained = null; // the checkpoint's trainer configuration
     if (reportRunDir != null && !reportRunDir.isBlank()) {
-      collector = new ReportCollector(CheckpointStore.load(Path.of(checkpoint)).state().config().spec().classes(), 32);
+      var config = CheckpointStore.load(Path.of(checkpoint)).state().config();
+      trained = config;
+      collector = new ReportCollector(config.spec().classes(), 32, LabelsReader.read(kafka.toConnection(), Duration.ofSeconds(10)));
     }
     EngineKind kind = engine == null || engine.isBlank() ? null : EngineKind.parse(engine);
     EvalResult r = evaluate(kafka.toConnection(), Path.of(checkpoint), kind, device, batch, Duration.ofSeconds(statsTimeout),
         collector == null ? (sample, p) -> { } : collector);
     System.out.println(r.summary());
     if (collector != null) {
-      System.out.println("report: " + TrainingReports.write(Path.of(reportRunDir), "AlexNet evaluation of " + checkpoint, collector));
+      // the checkpoint's configuration fills the settings table when the run's metrics file does not have it
+      System.out.println("report: " + TrainingReports.write(Path.of(reportRunDir), "AlexNet evaluation of " + checkpoint,
+          collector, trained));
     }
     return 0;
   }

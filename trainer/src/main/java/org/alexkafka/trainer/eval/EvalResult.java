@@ -9,7 +9,8 @@ public record EvalResult(int images, double centreTop1Error, double centreTop5Er
                          int tenViewImages, double tenViewTop1Error, double tenViewTop5Error, int incomplete) {
 
   public String summary() {
-    return String.format("val images=%d top1err=%.4f top5err=%.4f | %d-view images=%d top1err=%.4f top5err=%.4f | incomplete=%d",
-        images, centreTop1Error, centreTop5Error, 10, tenViewImages, tenViewTop1Error, tenViewTop5Error, incomplete);
+    return String.format(java.util.Locale.ROOT, "val images=%d top1_error=%.4f top5_error=%.4f | 10-view images=%d "
+            + "top1_error=%.4f top5_error=%.4f | incomplete=%d",
+        images, centreTop1Error, centreTop5Error, tenViewImages, tenViewTop1Error, tenViewTop5Error, incomplete);
   }
 }

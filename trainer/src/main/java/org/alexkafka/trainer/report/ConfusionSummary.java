@@ -9,12 +9,32 @@ public record ConfusionSummary(List<String> classNames, long[][] counts) {
 
   public record Confusion(String label, String predicted, long count) {}
 
-  public double accuracyOf(int classIndex) {
+  /** Validation images of the class (centre crops). */
+  public long imagesOf(int classIndex) {
     long total = 0;
     for (long c : counts[classIndex]) {
       total += c;
     }
-    return total == 0 ? Double.NaN : (double) counts[classIndex][classIndex] / total;
+    return total;
+  }
+
+  /** Top-1 error on the class's images; NaN when it has none. */
+  public double top1ErrorOf(int classIndex) {
+    long total = imagesOf(classIndex);
+    return total == 0 ? Double.NaN : 1 - (double) counts[classIndex][classIndex] / total;
+  }
+
+  /** The share of a class's images predicted as each class (each row sums to 1; a row without images is 0). */
+  public double[][] rowNormalised() {
+    double[][] shares = new double[counts.length][];
+    for (int t = 0; t < counts.length; t++) {
+      long total = imagesOf(t);
+      shares[t] = new double[counts[t].length];
+      for (int p = 0; p < counts[t].length; p++) {
+        shares[t][p] = total == 0 ? 0 : (double) counts[t][p] / total;
+      }
+    }
+    return shares;
   }
 
   /** The most frequent off-diagonal cells, largest first. */

@@ -35,6 +35,7 @@ import org.alexkafka.trainer.data.StatsReader;
 import org.alexkafka.trainer.data.TrainSample;
 import org.alexkafka.trainer.eval.EvalResult;
 import org.alexkafka.trainer.eval.Evaluator;
+import org.alexkafka.trainer.report.LabelsReader;
 import org.alexkafka.trainer.report.ReportCollector;
 import org.alexkafka.trainer.report.TrainingReports;
 import org.alexkafka.trainer.eval.TopK;
@@ -107,6 +108,7 @@ public final class Trainer implements AutoCloseable {
   private LearningRateSchedule schedule;
   private EvalResult lastEval;
   private ReportCollector lastCollector;
+  private TrainingMetrics metrics; // null until the run's metrics file is open
   private long lastEvalIteration = -1;
   private RunEnd runEnd;
   private Cursor trained; // where the epoch stands after the last trained batch
@@ -216,6 +218,9 @@ public final class Trainer implements AutoCloseable {
     }
     Path runDir = world.leader() ? Path.of(cfg.runDir()) : Path.of(cfg.runDir(), "rank-" + world.rank());
     TrainingMetrics metrics = new TrainingMetrics(runDir, registry);
+    metrics.start(cursor == null ? 1 : cursor.epoch(), iteration, cfg, engine.name(), engine.device(), engine.parameterCount(),
+        seed, stats.stats().getCount());
+    this.metrics = metrics;
     Evaluator evaluator = new Evaluator(kafka, assembler, cfg.batchSize());
     RunEnd ended = null;
     long iterationsThisRun = 0;
@@ -269,6 +274,7 @@ public final class Trainer implements AutoCloseable {
             metrics.interval(epoch.epoch(), iteration, samplesTrained, acc[0], acc[1], schedule.learningRate());
           }
         }
+        epoch.recycle(slices); // nothing reads this step's batches any more
         trained = step.cursor();
         if (step.samples() > 0 && cfg.checkpointEvery() > 0 && iteration % cfg.checkpointEvery() == 0) {
           lastCheckpoint = save(store, lastCheckpoint);
@@ -500,7 +506,7 @@ public final class Trainer implements AutoCloseable {
 
   /** Evaluates on samples.val, logs the metrics row and rewrites the report in the run directory. */
   private void evaluateAndReport(Evaluator evaluator, TrainingMetrics metrics, int epochNumber) {
-    ReportCollector collector = new ReportCollector(cfg.spec().classes(), 32);
+    ReportCollector collector = new ReportCollector(cfg.spec().classes(), 32, LabelsReader.read(kafka, Duration.ofSeconds(10)));
     lastEval = evaluator.evaluate(engine, collector);
     if (evaluator.skipped() > 0) {
       log.warn("evaluation: {} record(s) of {} skipped (each logged with its offset); {} views scored", evaluator.skipped(),
@@ -568,6 +574,9 @@ public final class Trainer implements AutoCloseable {
       long span = startEpochAt(epoch, number, ends);
       if (span > 0) {
         log.info("epoch {}: samples.train offsets {}", number, new TreeMap<>(ends));
+        if (metrics != null) {
+          metrics.epochStarted(number, iteration, span);
+        }
         return true;
       }
       if (!cfg.follow()) {

@@ -112,9 +112,9 @@ class TrainerIT {
     log.info("loss {} -> {}, training-set top-1 {}", firstLoss, lastLoss, top1);
     assertThat(lastLoss).isLessThan(firstLoss - 0.2);
     assertThat(top1).isGreaterThan(0.28); // 0.42 measured; chance 0.2 +- 0.016 over 600 samples
-    assertThat(train.get(19).get("imagesPerSecond").asDouble()).isPositive();
-    assertThat(train.get(19).get("learningRate").asDouble()).isEqualTo(0.01);
-    assertThat(train.get(19).get("dataSeconds").asDouble()).isPositive();
+    assertThat(train.get(19).get("images_per_second").asDouble()).isPositive();
+    assertThat(train.get(19).get("learning_rate").asDouble()).isEqualTo(0.01);
+    assertThat(train.get(19).get("data_seconds").asDouble()).isPositive();
     assertThat(registry.get("trainer.iterations").counter().count()).isEqualTo(200);
     assertThat(new CheckpointStore(Path.of(cfg.checkpointDir()), 3).list()).hasSizeBetween(1, 3);
 
