@@ -34,7 +34,7 @@ public final class AlexKafkaCli implements Callable<Integer> {
 
   private static final Logger log = LoggerFactory.getLogger(AlexKafkaCli.class);
 
-  /** Service and bench commands, in the order `--help` lists them. */
+  /** Service and bench commands, in the order `--help` lists them; the benches come with the bench module (bin/alexkafka runs it when built). */
   static final List<String> SERVICE_COMMANDS = List.of(
       "org.alexkafka.pipeline.run.RunCommand",
       "org.alexkafka.ingest.cli.IngestCommand",
@@ -42,11 +42,11 @@ public final class AlexKafkaCli implements Callable<Integer> {
       "org.alexkafka.trainer.cli.TrainCommand",
       "org.alexkafka.trainer.cli.EvaluateCommand",
       "org.alexkafka.augment.render.RenderSamples",
-      "org.alexkafka.ingest.bench.DecodeBench",
-      "org.alexkafka.augment.bench.AugmentBench",
-      "org.alexkafka.trainer.bench.TrainSpeedBench",
-      "org.alexkafka.pipeline.bench.LearnBench",
-      "org.alexkafka.pipeline.bench.FeedBench");
+      "org.alexkafka.bench.decode.DecodeBench",
+      "org.alexkafka.bench.augment.AugmentBench",
+      "org.alexkafka.bench.train.TrainSpeedBench",
+      "org.alexkafka.bench.learn.LearnBench",
+      "org.alexkafka.bench.feed.FeedBench");
 
   // INHERIT: every subcommand takes them too (`train --metrics-port 9404`), bound to these fields
   @Option(names = "--metrics-port", defaultValue = "${env:METRICS_PORT:--1}", scope = CommandLine.ScopeType.INHERIT, paramLabel = "<port>",

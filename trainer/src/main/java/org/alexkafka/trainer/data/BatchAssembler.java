@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.stream.IntStream;
 import org.alexkafka.schemas.Sample;
 import org.alexkafka.trainer.engine.Batch;
 
@@ -116,14 +117,14 @@ public final class BatchAssembler {
     ConcurrentLinkedDeque<float[]> kept = spare.get(length);
     float[] reused = kept == null ? null : kept.poll();
     float[] out = reused != null ? reused : new float[length];
-    for (int b = 0; b < samples.size(); b++) {
-      Sample s = samples.get(b);
+    for (Sample s : samples) {
       String problem = problem(s);
       if (problem != null) {
         throw new IllegalArgumentException("sample of image " + s.getImageId() + ": " + problem);
       }
-      fill(s, out, b * 3 * plane);
     }
+    // The samples are independent: spread over the cores (a paper batch is 19 M values to write).
+    IntStream.range(0, samples.size()).parallel().forEach(b -> fill(samples.get(b), out, b * 3 * plane));
     return out;
   }
 

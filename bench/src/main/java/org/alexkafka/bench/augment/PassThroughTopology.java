@@ -1,4 +1,4 @@
-package org.alexkafka.augment.bench;
+package org.alexkafka.bench.augment;
 
 import org.alexkafka.schemas.topics.Topics;
 import org.apache.kafka.common.serialization.Serdes;

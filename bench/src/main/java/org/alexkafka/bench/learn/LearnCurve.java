@@ -1,4 +1,4 @@
-package org.alexkafka.pipeline.bench;
+package org.alexkafka.bench.learn;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

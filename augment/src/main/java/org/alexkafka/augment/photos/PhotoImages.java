@@ -1,4 +1,4 @@
-package org.alexkafka.augment.bench;
+package org.alexkafka.augment.photos;
 
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;

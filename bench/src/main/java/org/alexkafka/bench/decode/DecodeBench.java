@@ -1,4 +1,4 @@
-package org.alexkafka.ingest.bench;
+package org.alexkafka.bench.decode;
 
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;

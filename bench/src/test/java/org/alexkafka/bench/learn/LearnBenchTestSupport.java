@@ -1,4 +1,4 @@
-package org.alexkafka.pipeline.bench;
+package org.alexkafka.bench.learn;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

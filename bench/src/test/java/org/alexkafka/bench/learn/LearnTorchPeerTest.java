@@ -1,4 +1,4 @@
-package org.alexkafka.pipeline.bench;
+package org.alexkafka.bench.learn;
 
 import org.alexkafka.trainer.checkpoint.Npy;
 import static org.assertj.core.api.Assertions.assertThat;

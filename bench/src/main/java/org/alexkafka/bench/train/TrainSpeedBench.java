@@ -1,4 +1,4 @@
-package org.alexkafka.trainer.bench;
+package org.alexkafka.bench.train;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.alexkafka.trainer.engine.Batch;

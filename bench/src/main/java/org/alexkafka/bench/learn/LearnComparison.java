@@ -1,4 +1,4 @@
-package org.alexkafka.pipeline.bench;
+package org.alexkafka.bench.learn;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package org.alexkafka.pipeline.bench;
+package org.alexkafka.bench.learn;
 
 import org.alexkafka.trainer.engine.EngineKind;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

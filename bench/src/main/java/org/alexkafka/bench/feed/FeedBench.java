@@ -1,4 +1,4 @@
-package org.alexkafka.pipeline.bench;
+package org.alexkafka.bench.feed;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -62,7 +62,8 @@ public final class FeedBench implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "${env:BENCH_BATCH:-128}", description = "Batch (default ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--rounds", defaultValue = "${env:BENCH_ROUNDS:-3}", description = "Alternating rounds of the feed-only part (default ${DEFAULT-VALUE}).")
+  @Option(names = "--rounds", defaultValue = "${env:BENCH_ROUNDS:-5}",
+      description = "Alternating rounds of the feed-only part, after a warm-up pass of each kind (default ${DEFAULT-VALUE}).")
   int rounds;
 
   @Option(names = "--steps", defaultValue = "${env:BENCH_STEPS:-4}",
@@ -109,6 +110,13 @@ public final class FeedBench implements Callable<Integer> {
 
       List<Pass> fed = new ArrayList<>();
       List<Pass> inline = new ArrayList<>();
+      // A warm-up pass of each kind, not counted: the JIT compiles the loops, and the heap reaches
+      // its working size (a training run does this once, in its first minute).
+      for (boolean useFeed : new boolean[] {true, false}) {
+        Pass p = pass(kafka, assembler, useFeed, 50 + (useFeed ? 1 : 0), null);
+        System.out.printf(Locale.ROOT, "# warm-up %-12s %d samples in %.2f s: %.0f img/s%n", useFeed ? "feed" : "same thread",
+            p.samples(), p.seconds(), p.imagesPerSecond());
+      }
       for (int round = 0; round < rounds; round++) {
         for (boolean useFeed : round % 2 == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
           Pass p = pass(kafka, assembler, useFeed, round + 1, null);

@@ -1,4 +1,4 @@
-package org.alexkafka.augment.bench;
+package org.alexkafka.bench.augment;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
@@ -13,7 +13,8 @@ import java.util.concurrent.Callable;
 import org.alexkafka.augment.AugmentConfig;
 import org.alexkafka.augment.ProcessingGuarantee;
 import org.alexkafka.augment.AugmentService;
-import org.alexkafka.augment.bench.PhotoImages.Photo;
+import org.alexkafka.augment.photos.PhotoImages;
+import org.alexkafka.augment.photos.PhotoImages.Photo;
 import org.alexkafka.augment.topology.StreamsSettings;
 import org.alexkafka.broker.EmbeddedKafkaBroker;
 import org.alexkafka.schemas.Image;
