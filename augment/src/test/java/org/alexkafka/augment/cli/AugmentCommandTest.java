@@ -47,7 +47,8 @@ class AugmentCommandTest {
   @Test
   void aBadGuaranteeIsAClearError() {
     AugmentCommand command = new AugmentCommand();
-    new CommandLine(command).parseArgs("--processing-guarantee", "exactly_once");
-    assertThatThrownBy(command::toConfig).hasMessageContaining("--processing-guarantee must be exactly_once_v2 or at_least_once");
+    assertThatThrownBy(() -> new CommandLine(command).parseArgs("--processing-guarantee", "exactly_once"))
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("--processing-guarantee").hasMessageContaining("exactly_once_v2").hasMessageContaining("at_least_once");
   }
 }
