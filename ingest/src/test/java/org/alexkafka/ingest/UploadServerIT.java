@@ -462,4 +462,40 @@ class UploadServerIT {
     }
     assertThat(TopicContents.read(SharedKafka.broker().bootstrapServers(), topics).images()).isEmpty();
   }
+
+  @Test
+  void bodiesHeldInMemoryAtOnceAreBoundedAndTheBoundIsFreedWhenABodyIsAnswered() throws Exception {
+    Topics topics = SharedKafka.freshTopics("upload-memory");
+    byte[] photo = photo("n01440764");
+    byte[] noise = new byte[1_000_000];
+    new java.util.Random(11).nextBytes(noise);
+    // room for 2.5 MB of bodies; one upload may be up to 2 MB (config())
+    UploadSettings upload = UploadSettings.defaults().withMaxBufferedBytes(2_500_000);
+    try (IngestService service = new IngestService(config(topics, upload), new SimpleMeterRegistry()).start()) {
+      int port = service.startHttp(0);
+      try (Socket stalled = new Socket("127.0.0.1", port)) {
+        stalled.getOutputStream().write(("POST /images?label=n01440764 HTTP/1.1\r\nHost: x\r\nContent-Length: 1900000\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
+        stalled.getOutputStream().write(new byte[1_600_000]); // held by the server, then nothing more
+        stalled.getOutputStream().flush();
+        Thread.sleep(1000);
+        HttpResponse<String> refused = post(port, "/images?label=n01440764&name=noise.bin", noise);
+        assertThat(refused.statusCode()).as("1.6 MB held + 1 MB > 2.5 MB").isEqualTo(503);
+        assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+        assertThat(json(refused).get("error").asText()).contains("in memory");
+        assertThat(post(port, "/images?label=n01440764&name=tench.jpg", photo).statusCode())
+            .as("a small one still fits beside the stalled one").isEqualTo(201);
+      }
+      // the stalled client is gone: its 1.6 MB are free again
+      long deadline = System.currentTimeMillis() + 10_000;
+      HttpResponse<String> again;
+      do {
+        Thread.sleep(200);
+        again = post(port, "/images?label=n01440764&name=noise.bin", noise);
+      } while (again.statusCode() == 503 && System.currentTimeMillis() < deadline);
+      assertThat(again.statusCode()).as("read whole, then rejected as no picture").isEqualTo(422);
+    }
+    List<Rejection> rejections = TopicContents.read(SharedKafka.broker().bootstrapServers(), topics).rejections();
+    assertThat(rejections).extracting(Rejection::getSource).containsExactly("upload:noise.bin");
+  }
 }

@@ -77,6 +77,11 @@ public final class IngestCommand implements Callable<Integer> {
           + " default ${DEFAULT-VALUE}).")
   int httpMaxConnections;
 
+  @Option(names = "--http-max-buffered-mb", defaultValue = "${env:INGEST_HTTP_MAX_BUFFERED_MB:-0}",
+      description = "Upload bodies held in memory at once, in MB (they are kept whole until decoded); beyond it uploads "
+          + "are answered 503 with Retry-After. 0 = a quarter of the heap.")
+  long httpMaxBufferedMb;
+
   @Option(names = "--split", defaultValue = "${env:INGEST_SPLIT:-train}",
       description = "Split of files outside a train/ or val/ folder and of uploads without split= (env INGEST_SPLIT, default ${DEFAULT-VALUE}).")
   String split;
@@ -159,7 +164,8 @@ public final class IngestCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--http-token-file " + httpTokenFile + " is empty");
       }
     }
-    return new UploadSettings(httpBind, token, Duration.ofMillis(httpReadTimeoutMs), httpMaxConnections, httpNewClasses);
+    return new UploadSettings(httpBind, token, Duration.ofMillis(httpReadTimeoutMs), httpMaxConnections, httpNewClasses,
+        httpMaxBufferedMb * 1024 * 1024);
   }
 
   private static boolean blank(String s) {

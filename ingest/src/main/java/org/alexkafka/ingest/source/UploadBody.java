@@ -48,10 +48,14 @@ final class UploadBody implements Runnable {
   private final ByteArrayOutputStream bytes;
   private long startNanos;
   private long read;
-  private boolean overLimit;
+  /** Set once the body is refused while it is still arriving: the rest is read and thrown away, then this is the answer. */
+  private int discardStatus;
+  private String discardMessage;
+  private final UploadMemory.Held held;
 
-  UploadBody(Request request, long maxBytes, Duration readTimeout, Outcome outcome) {
+  UploadBody(Request request, long maxBytes, Duration readTimeout, UploadMemory memory, Outcome outcome) {
     this.request = request;
+    this.held = memory.hold();
     this.maxBytes = maxBytes;
     this.readTimeoutNanos = readTimeout.toNanos();
     this.declared = request.getLength();
@@ -70,10 +74,27 @@ final class UploadBody implements Runnable {
         outcome.refused(413, overLimit());
         return;
       }
-      overLimit = true;
+      discard(413, overLimit());
     }
     startNanos = System.nanoTime();
     run();
+  }
+
+  /** Gives back the memory the body held: once it has been answered. */
+  void release() {
+    held.release();
+  }
+
+  private void discard(int status, String message) {
+    discardStatus = status;
+    discardMessage = message;
+    bytes.reset(); // nothing more is kept
+    held.release();
+  }
+
+  private void refuse(int status, String message) {
+    held.release();
+    outcome.refused(status, message);
   }
 
   private String overLimit() {
@@ -96,19 +117,20 @@ final class UploadBody implements Runnable {
       boolean last = chunk.isLast();
       ByteBuffer data = chunk.getByteBuffer();
       int n = data.remaining();
-      if (!overLimit && read + n > maxBytes) {
-        overLimit = true;
-        bytes.reset(); // nothing more is kept
+      if (discardStatus == 0 && read + n > maxBytes) {
+        discard(413, overLimit());
+      } else if (discardStatus == 0 && !held.growTo(read + n)) {
+        discard(503, "the endpoint holds as many upload bodies in memory as it may; try again shortly");
       }
-      if (!overLimit && n > 0) {
+      if (discardStatus == 0 && n > 0) {
         byte[] copy = new byte[n];
         data.get(copy);
         bytes.write(copy, 0, n);
       }
       read += n;
       chunk.release();
-      if (overLimit && (last || read > DISCARD_BYTES)) {
-        outcome.refused(413, overLimit());
+      if (discardStatus != 0 && (last || read > DISCARD_BYTES)) {
+        outcome.refused(discardStatus, discardMessage);
         return;
       }
       if (last) {
@@ -116,24 +138,24 @@ final class UploadBody implements Runnable {
         return;
       }
       if (System.nanoTime() - startNanos > readTimeoutNanos + read * 1_000_000_000L / MIN_BYTES_PER_SECOND) {
-        outcome.refused(408, tooSlow());
+        refuse(408, tooSlow());
         return;
       }
     }
   }
 
   private void failed(Throwable failure) {
-    if (overLimit) { // whatever went wrong while the excess was thrown away, the answer is the size
-      outcome.refused(413, overLimit());
+    if (discardStatus != 0) { // whatever went wrong while the rest was thrown away, the answer stays
+      outcome.refused(discardStatus, discardMessage);
     } else if (failure instanceof TimeoutException) { // Jetty's idle timeout: nothing arrived for the read timeout
-      outcome.refused(408, tooSlow());
+      refuse(408, tooSlow());
     } else if (failure instanceof EofException) { // the client closed inside the body (or broke the chunked framing)
-      outcome.refused(400, declared >= 0 ? "connection closed after " + read + " of " + declared + " body bytes"
+      refuse(400, declared >= 0 ? "connection closed after " + read + " of " + declared + " body bytes"
           : "the chunked body is malformed or was cut short after " + read + " bytes");
     } else if (failure instanceof HttpException http && http.getCode() < 500) { // e.g. malformed chunked framing
-      outcome.refused(http.getCode(), http.getReason() == null ? "malformed request body" : http.getReason());
+      refuse(http.getCode(), http.getReason() == null ? "malformed request body" : http.getReason());
     } else {
-      outcome.refused(400, "the request body could not be read: " + failure);
+      refuse(400, "the request body could not be read: " + failure);
     }
   }
 

@@ -57,7 +57,8 @@ import org.slf4j.LoggerFactory;
  *   <li>422 unknown class (not in the synsets file, or new classes refused with
  *       {@code --http-new-classes=false}), or not a usable image; both recorded on images.rejected
  *   <li>431 headers too large (Jetty); 500 a failure inside the service
- *   <li>503 Kafka did not take it, the decoders stayed busy, or too many connections (Retry-After)
+ *   <li>503 Kafka did not take it, the decoders stayed busy, too many connections, or the bodies
+ *       held in memory at once reached their bound (--http-max-buffered-mb, by default a quarter of the heap; Retry-After)
  * </ul>
  * Every request is checked on its head (token, path, label, declared size) before its body is read;
  * each connection carries one request. Nothing is written anywhere but Kafka.
@@ -121,6 +122,8 @@ public final class UploadServer implements AutoCloseable {
    * for a large one, hundreds of MB, so only this many uploads decode at once.
    */
   private final Semaphore decoders;
+  /** Upload bodies are kept whole until decoded: their bytes in memory at once are bounded (a quarter of the heap). */
+  private final UploadMemory memory;
 
   /** Binds the port now (a port in use fails here); {@link #start} starts serving. */
   public UploadServer(UploadSettings settings, int port, Ingestor ingestor, UploadLabels labels, long maxBytes,
@@ -132,6 +135,7 @@ public final class UploadServer implements AutoCloseable {
     this.maxBytes = maxBytes;
     this.defaultSplit = defaultSplit;
     this.decoders = new Semaphore(decodeThreads, true);
+    this.memory = UploadMemory.of(settings.maxBufferedBytes(), maxBytes);
     this.bindAddress = InetAddress.getByName(settings.bindAddress());
     Duration readTimeout = settings.readTimeout();
     int maxConnections = settings.maxConnections();
@@ -227,7 +231,7 @@ public final class UploadServer implements AutoCloseable {
         refuseAfterTheBody(request, response, callback, head.refusal());
         return true;
       }
-      new UploadBody(request, maxBytes, settings.readTimeout(), new UploadBody.Outcome() {
+      UploadBody body = new UploadBody(request, maxBytes, settings.readTimeout(), memory, new UploadBody.Outcome() {
         @Override
         public void body(byte[] bytes) {
           // From here on the service, not the client, takes its time (decoders, Kafka): the
@@ -246,9 +250,12 @@ public final class UploadServer implements AutoCloseable {
         @Override
         public void refused(int status, String message) {
           log.debug("refused the body of {}: {} {}", head.upload().source(), status, message);
-          problem(status, message).send(response, callback);
+          Reply refusal = problem(status, message);
+          (status == 503 ? refusal.withHeader("Retry-After", "1") : refusal).send(response, callback);
         }
-      }).start();
+      });
+      Request.addCompletionListener(request, failure -> body.release()); // its bytes count until it is answered
+      body.start();
       return true;
     }
   }
@@ -265,7 +272,7 @@ public final class UploadServer implements AutoCloseable {
       refusal.send(response, callback);
       return;
     }
-    new UploadBody(request, maxBytes, settings.readTimeout(), new UploadBody.Outcome() {
+    UploadBody drained = new UploadBody(request, maxBytes, settings.readTimeout(), memory, new UploadBody.Outcome() {
       @Override
       public void body(byte[] bytes) {
         refusal.send(response, callback);
@@ -275,7 +282,9 @@ public final class UploadServer implements AutoCloseable {
       public void refused(int status, String message) {
         refusal.send(response, callback);
       }
-    }).start();
+    });
+    Request.addCompletionListener(request, failure -> drained.release());
+    drained.start();
   }
 
   /** What an upload's head asks for. */

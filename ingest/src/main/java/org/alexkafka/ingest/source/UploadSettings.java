@@ -19,13 +19,15 @@ import java.time.Duration;
  *     (without a synsets file; with one, its classes are the only ones)
  */
 public record UploadSettings(String bindAddress, String token, Duration readTimeout, int maxConnections,
-    boolean allowNewClasses) {
+    boolean allowNewClasses, long maxBufferedBytes) {
 
   public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
   public static final long DEFAULT_READ_TIMEOUT_MS = 15_000;
   public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofMillis(DEFAULT_READ_TIMEOUT_MS);
   /** A connection waiting on its client holds no thread; a stalled one is cut off after the read timeout. */
   public static final int DEFAULT_MAX_CONNECTIONS = 256;
+  /** 0: a quarter of the heap (and at least one body of the largest size). */
+  public static final long DEFAULT_MAX_BUFFERED_BYTES = 0;
 
   public UploadSettings {
     bindAddress = bindAddress == null || bindAddress.isBlank() ? DEFAULT_BIND_ADDRESS : bindAddress.strip();
@@ -34,39 +36,48 @@ public record UploadSettings(String bindAddress, String token, Duration readTime
     if (readTimeout.isNegative() || readTimeout.isZero()) {
       throw new IllegalArgumentException("--http-read-timeout-ms must be positive: " + readTimeout.toMillis());
     }
+    if (maxBufferedBytes < 0) {
+      throw new IllegalArgumentException("--http-max-buffered-mb must be 0 (a quarter of the heap) or positive");
+    }
     if (maxConnections < 1) {
       throw new IllegalArgumentException("--http-max-connections must be positive: " + maxConnections);
     }
   }
 
   public static UploadSettings defaults() {
-    return new UploadSettings(DEFAULT_BIND_ADDRESS, null, DEFAULT_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, true);
+    return new UploadSettings(DEFAULT_BIND_ADDRESS, null, DEFAULT_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, true,
+        DEFAULT_MAX_BUFFERED_BYTES);
   }
 
   public UploadSettings withBindAddress(String address) {
-    return new UploadSettings(address, token, readTimeout, maxConnections, allowNewClasses);
+    return new UploadSettings(address, token, readTimeout, maxConnections, allowNewClasses, maxBufferedBytes);
   }
 
   public UploadSettings withToken(String secret) {
-    return new UploadSettings(bindAddress, secret, readTimeout, maxConnections, allowNewClasses);
+    return new UploadSettings(bindAddress, secret, readTimeout, maxConnections, allowNewClasses, maxBufferedBytes);
   }
 
   public UploadSettings withReadTimeout(Duration timeout) {
-    return new UploadSettings(bindAddress, token, timeout, maxConnections, allowNewClasses);
+    return new UploadSettings(bindAddress, token, timeout, maxConnections, allowNewClasses, maxBufferedBytes);
   }
 
   public UploadSettings withMaxConnections(int max) {
-    return new UploadSettings(bindAddress, token, readTimeout, max, allowNewClasses);
+    return new UploadSettings(bindAddress, token, readTimeout, max, allowNewClasses, maxBufferedBytes);
   }
 
   public UploadSettings withNewClasses(boolean allowed) {
-    return new UploadSettings(bindAddress, token, readTimeout, maxConnections, allowed);
+    return new UploadSettings(bindAddress, token, readTimeout, maxConnections, allowed, maxBufferedBytes);
+  }
+
+  public UploadSettings withMaxBufferedBytes(long bytes) {
+    return new UploadSettings(bindAddress, token, readTimeout, maxConnections, allowNewClasses, bytes);
   }
 
   /** Never prints the token. */
   @Override
   public String toString() {
     return "UploadSettings[bindAddress=" + bindAddress + ", token=" + (token == null ? "none" : "***")
-        + ", readTimeout=" + readTimeout + ", maxConnections=" + maxConnections + ", allowNewClasses=" + allowNewClasses + "]";
+        + ", readTimeout=" + readTimeout + ", maxConnections=" + maxConnections + ", allowNewClasses=" + allowNewClasses
+        + ", maxBufferedBytes=" + maxBufferedBytes + "]";
   }
 }
