@@ -326,6 +326,8 @@ class ComposeServicesAsProcessesIT {
             () -> "first wave on " + images.topic + ": " + images.records() + "/" + plan.firstWave().size() + "\n" + tails(running));
         plan.secondWave().forEach(p -> p.copyInto(photos));
         int uploadPort = uploadPort(stack, ingestService, subs);
+        // ingest opens its upload port after its first scan (its health check is the metrics endpoint's)
+        awaitTrue(() -> accepts(uploadPort), FLOW, () -> "ingest's upload port " + uploadPort + " never opened\n" + tails(running));
         Photo upload = plan.upload();
         HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
             "http://127.0.0.1:" + uploadPort + "/images?label=" + upload.wnid() + "&split=train&name=" + upload.source().getFileName()))
@@ -661,6 +663,14 @@ class ComposeServicesAsProcessesIT {
 
   private static long seconds(long since) {
     return TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - since);
+  }
+
+  private static boolean accepts(int port) {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      return true;
+    } catch (java.io.IOException e) {
+      return false;
+    }
   }
 
   private static void awaitTrue(BooleanSupplier condition, Duration timeout, Supplier<String> what) throws InterruptedException {
