@@ -48,6 +48,13 @@ public final class AlexKafkaCli implements Callable<Integer> {
       "org.alexkafka.bench.learn.LearnBench",
       "org.alexkafka.bench.feed.FeedBench");
 
+  /**
+   * Commands whose own classes are in every distribution but that run another module's code: listed
+   * only where that module is (the slim ingest/augment image has no trainer, so no {@code run}).
+   */
+  static final java.util.Map<String, String> NEEDS = java.util.Map.of(
+      "org.alexkafka.pipeline.run.RunCommand", "org.alexkafka.trainer.train.Trainer");
+
   // INHERIT: every subcommand takes them too (`train --metrics-port 9404`), bound to these fields
   @Option(names = "--metrics-port", defaultValue = "${env:METRICS_PORT:--1}", scope = CommandLine.ScopeType.INHERIT, paramLabel = "<port>",
       description = "Serve Prometheus metrics at http://HOST:PORT/metrics, and /-/healthy (env METRICS_PORT; -1 = off, the default).")
@@ -140,6 +147,10 @@ public final class AlexKafkaCli implements Callable<Integer> {
     cli.setCaseInsensitiveEnumValuesAllowed(true); // --profile PAPER or paper
     for (String className : SERVICE_COMMANDS) {
       try {
+        String needed = NEEDS.get(className);
+        if (needed != null) {
+          Class.forName(needed, false, AlexKafkaCli.class.getClassLoader());
+        }
         cli.addSubcommand(Class.forName(className).getDeclaredConstructor().newInstance());
       } catch (ClassNotFoundException | NoClassDefFoundError e) {
         log.debug("subcommand {} is not in this distribution", className);
