@@ -7,7 +7,8 @@ public enum EngineKind {
   /** libtorch through JavaCPP, on the CPU or on CUDA GPUs. */
   TORCH;
 
-  /** "dl4j" or "torch", in any case. */
+  /** "dl4j" or "torch", in any case (checkpoints written before saved "DL4J"). */
+  @com.fasterxml.jackson.annotation.JsonCreator
   public static EngineKind parse(String id) {
     for (EngineKind k : values()) {
       if (k.id().equalsIgnoreCase(id.trim())) {
@@ -18,6 +19,7 @@ public enum EngineKind {
   }
 
   /** The lower-case name used on the command line and in checkpoints' configurations. */
+  @com.fasterxml.jackson.annotation.JsonValue
   public String id() {
     return name().toLowerCase(java.util.Locale.ROOT);
   }

@@ -102,6 +102,7 @@ class CommandsTest {
     var tree = (com.fasterxml.jackson.databind.node.ObjectNode) json.valueToTree(small);
     assertThat(tree.get("profile").asText()).isEqualTo("small");
     assertThat(tree.get("lr").get("kind").asText()).isEqualTo("plateau");
+    assertThat(tree.get("engine").asText()).isEqualTo("dl4j");
     tree.put("profile", "SMALL"); // any case, as the command line takes it
     assertThat(json.treeToValue(tree, TrainerConfig.class)).isEqualTo(small);
     String saved = "{\"profile\":\"paper\",\"classes\":1000,\"inputSize\":224,\"towers\":1,\"batchSize\":128,"
@@ -110,6 +111,8 @@ class CommandsTest {
     TrainerConfig old = json.readValue(saved, TrainerConfig.class);
     assertThat(old.profile()).isEqualTo(Profile.PAPER);
     assertThat(old.lr().kind()).isEqualTo(LearningRateSchedule.Rule.STEPS);
-    assertThat(old.engine()).isEqualTo(org.alexkafka.trainer.engine.EngineKind.DL4J);
+    assertThat(old.engine()).as("no engine saved: the one engine there was").isEqualTo(org.alexkafka.trainer.engine.EngineKind.DL4J);
+    tree.put("engine", "TORCH"); // as checkpoints before this one saved it
+    assertThat(json.treeToValue(tree, TrainerConfig.class).engine()).isEqualTo(org.alexkafka.trainer.engine.EngineKind.TORCH);
   }
 }
