@@ -478,7 +478,7 @@ class UploadServerIT {
             .getBytes(StandardCharsets.US_ASCII));
         stalled.getOutputStream().write(new byte[1_600_000]); // held by the server, then nothing more
         stalled.getOutputStream().flush();
-        Thread.sleep(1000);
+        Thread.sleep(2000); // the server reads what arrives at once (more than 1.5 MB of it is enough below)
         HttpResponse<String> refused = post(port, "/images?label=n01440764&name=noise.bin", noise);
         assertThat(refused.statusCode()).as("1.6 MB held + 1 MB > 2.5 MB").isEqualTo(503);
         assertThat(refused.headers().firstValue("Retry-After")).isPresent();
