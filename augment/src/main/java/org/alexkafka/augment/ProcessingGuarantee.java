@@ -1,6 +1,6 @@
 package org.alexkafka.augment;
 
-import java.util.Locale;
+import org.alexkafka.schemas.config.EnumIds;
 
 /** Kafka Streams' processing guarantees that the augment app supports. */
 public enum ProcessingGuarantee {
@@ -11,7 +11,7 @@ public enum ProcessingGuarantee {
 
   /** The value of Streams' {@code processing.guarantee}, also the command line's. */
   public String id() {
-    return name().toLowerCase(Locale.ROOT);
+    return EnumIds.id(this);
   }
 
   @Override

@@ -12,13 +12,11 @@ import java.util.concurrent.Semaphore;
 final class UploadMemory {
 
   private final Semaphore kib;
-  private final long bytes;
 
   UploadMemory(long bytes) {
     if (bytes < 1024) {
       throw new IllegalArgumentException("the upload memory budget needs at least 1 KiB, got " + bytes);
     }
-    this.bytes = bytes;
     this.kib = new Semaphore((int) Math.min(Integer.MAX_VALUE, bytes / 1024));
   }
 
@@ -26,10 +24,6 @@ final class UploadMemory {
   static UploadMemory of(long configured, long maxUploadBytes) {
     long budget = configured > 0 ? configured : Runtime.getRuntime().maxMemory() / 4;
     return new UploadMemory(Math.max(maxUploadBytes + 1024, budget));
-  }
-
-  long budgetBytes() {
-    return bytes;
   }
 
   /** What one body holds: grows with what arrives, all given back at once. */
@@ -57,10 +51,5 @@ final class UploadMemory {
 
   Held hold() {
     return new Held();
-  }
-
-  /** Bytes free now (tests, the log). */
-  long availableBytes() {
-    return kib.availablePermits() * 1024L;
   }
 }

@@ -10,17 +10,12 @@ public enum EngineKind {
   /** "dl4j" or "torch", in any case (checkpoints written before saved "DL4J"). */
   @com.fasterxml.jackson.annotation.JsonCreator
   public static EngineKind parse(String id) {
-    for (EngineKind k : values()) {
-      if (k.id().equalsIgnoreCase(id.trim())) {
-        return k;
-      }
-    }
-    throw new IllegalArgumentException("unknown engine " + id + "; valid: dl4j, torch");
+    return org.alexkafka.schemas.config.EnumIds.parse(EngineKind.class, id, "engine");
   }
 
   /** The lower-case name used on the command line and in checkpoints' configurations. */
   @com.fasterxml.jackson.annotation.JsonValue
   public String id() {
-    return name().toLowerCase(java.util.Locale.ROOT);
+    return org.alexkafka.schemas.config.EnumIds.id(this);
   }
 }

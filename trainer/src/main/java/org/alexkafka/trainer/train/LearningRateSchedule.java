@@ -3,7 +3,7 @@ package org.alexkafka.trainer.train;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.List;
-import java.util.Locale;
+import org.alexkafka.schemas.config.EnumIds;
 
 /**
  * The learning-rate policy. "plateau" is the paper's rule: ε divided by 10 when the validation
@@ -25,7 +25,7 @@ public final class LearningRateSchedule {
     /** The lower-case name used on the command line and in checkpoints. */
     @JsonValue
     public String id() {
-      return name().toLowerCase(Locale.ROOT);
+      return EnumIds.id(this);
     }
 
     @Override
@@ -36,12 +36,7 @@ public final class LearningRateSchedule {
     /** "plateau" or "steps", in any case. */
     @JsonCreator
     public static Rule parse(String id) {
-      for (Rule r : values()) {
-        if (r.id().equalsIgnoreCase(id.trim())) {
-          return r;
-        }
-      }
-      throw new IllegalArgumentException("lr schedule must be plateau or steps, got " + id);
+      return EnumIds.parse(Rule.class, id, "lr schedule");
     }
   }
 

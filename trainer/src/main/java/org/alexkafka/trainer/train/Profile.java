@@ -2,9 +2,7 @@ package org.alexkafka.trainer.train;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
+import org.alexkafka.schemas.config.EnumIds;
 
 /** The network's widths: the paper's, or the same network narrower (tests, the demo, the small bench). */
 public enum Profile {
@@ -13,7 +11,7 @@ public enum Profile {
   /** The lower-case name used on the command line and in checkpoints. */
   @JsonValue
   public String id() {
-    return name().toLowerCase(Locale.ROOT);
+    return EnumIds.id(this);
   }
 
   @Override
@@ -24,12 +22,6 @@ public enum Profile {
   /** "paper" or "small", in any case. */
   @JsonCreator
   public static Profile parse(String id) {
-    for (Profile p : values()) {
-      if (p.id().equalsIgnoreCase(id.trim())) {
-        return p;
-      }
-    }
-    throw new IllegalArgumentException("profile must be one of " + Arrays.stream(values()).map(Profile::id)
-        .collect(Collectors.joining(", ")) + "; got " + id);
+    return EnumIds.parse(Profile.class, id, "profile");
   }
 }

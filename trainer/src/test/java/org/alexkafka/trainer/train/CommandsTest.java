@@ -88,7 +88,7 @@ class CommandsTest {
 
   @Test
   void badScheduleSettingsAreRefused() {
-    assertThatThrownBy(() -> LearningRateSchedule.Rule.parse("cosine")).hasMessageContaining("plateau or steps");
+    assertThatThrownBy(() -> LearningRateSchedule.Rule.parse("cosine")).hasMessageContaining("plateau, steps");
     assertThat(LearningRateSchedule.Rule.parse("STEPS")).isEqualTo(LearningRateSchedule.Rule.STEPS);
     assertThatThrownBy(() -> Profile.parse("huge")).hasMessageContaining("paper, small");
     assertThatThrownBy(() -> new LearningRateSchedule.Settings(LearningRateSchedule.Rule.PLATEAU, 0.01, 2, 1.5, 3, List.of()))
