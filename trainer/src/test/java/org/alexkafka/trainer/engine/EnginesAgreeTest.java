@@ -8,7 +8,6 @@ import java.util.stream.Stream;
 import org.alexkafka.trainer.engine.dl4j.Dl4jEngine;
 import org.alexkafka.trainer.engine.torch.TorchEngine;
 import org.alexkafka.trainer.model.AlexNetSpec;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -22,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * relative error (in the 2-norm of each tensor) below 1e-4 in float32. This is the independent
  * check of DL4J's arithmetic (and of libtorch's wiring): LRN, grouped towers, flattening into fc6,
  * weight decay on weights only, the paper's momentum. Dropout is off: the engines draw their masks
- * from different generators.
+ * from different generators. float32 rounding can put the two engines on different sides of a
+ * ReLU or max-pooling kink, which no tolerance absorbs; the batches are chosen to have no such
+ * tie (see {@link #paperTwoTowers}).
  */
 class EnginesAgreeTest {
 
@@ -38,21 +39,34 @@ class EnginesAgreeTest {
   }
 
   /**
-   * Fails today, by DL4J: in the paper's two-tower net its gradients of conv1..conv3 are 0.76% off
-   * (conv4 and above agree to 2e-6), with or without this project's layer helpers, libnd4j's
-   * oneDNN helpers or workspaces, while libtorch and Python's PyTorch 1.13 agree with each other to
-   * 2e-6. It shows with 192-map towers on 13x13 maps (not with 48-map towers, nor on 3x3 maps); one
-   * convolution of that shape alone is exact, so it is in how the graph backpropagates the towers.
+   * The paper's two-tower net, on batches chosen to be free of ReLU ties. The 0.76% difference this
+   * test once showed in conv1..conv3 (batch seed 11; conv4 and above agreeing to 1e-6) is no bug in
+   * either engine: one conv3 pre-activation (image 1, map 267 = conv3b's 75, row 1, column 6) is
+   * +2.5e-7 in libtorch and -1.5e-7 in DL4J, a sum of 2,304 terms whose magnitudes add up to 23:
+   * zero within float32 rounding. The engines take different sides of the ReLU's kink, so libtorch
+   * passes that element's gradient on and DL4J does not: 1.3% of conv3b's weight gradient, and
+   * through pool2 all of conv1 and conv2. With libtorch's mask at that one element, DL4J's own
+   * activations and epsilons give libtorch's conv3 gradient to 7e-7; DL4J's convolutions at these
+   * shapes (3x3 192->192 and 256->192 on 13x13, weights and input gradient) and the MergeVertex
+   * feeding both conv3 halves match a float64 reference to 6e-7. The zero-bias layers conv1 and
+   * conv3 have 710,000 pre-activations per pair of images, and about one random batch in four puts
+   * one of them within rounding of the kink: errors of 1e-3..1e-2 at and below one layer, in one
+   * batch, are such a tie, not a wrong op. Batch 12 (gradient) and 13..15 (steps) are tie-free here;
+   * should another CPU or native build make one of them tie, pick other seeds.
    */
-  @Disabled("DL4J M2.1's two-tower paper net: conv1..conv3 gradients 0.76% off libtorch and PyTorch; use --engine torch for --towers 2")
   @Test
   void paperTwoTowers() {
-    sameLossGradientsAndStepsFromTheSameStart("paper, two towers", AlexNetSpec.paperTwoTowers(), 2, 0.001);
+    agree("paper, two towers", AlexNetSpec.paperTwoTowers(), 2, 0.001, 12, 13);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("profiles")
   void sameLossGradientsAndStepsFromTheSameStart(String name, AlexNetSpec paperSpec, int batchSize, double learningRate) {
+    agree(name, paperSpec, batchSize, learningRate, 11, 100);
+  }
+
+  /** The gradient on batch {@code gradientSeed}, then 3 steps on batches {@code stepSeed}, +1, +2. */
+  private void agree(String name, AlexNetSpec paperSpec, int batchSize, double learningRate, long gradientSeed, long stepSeed) {
     AlexNetSpec spec = paperSpec.withDropout(0);
     Tensors start = ParameterInit.of(spec);
     try (Engine dl4j = new Dl4jEngine(spec, 1); Engine torch = new TorchEngine(spec, "cpu")) {
@@ -61,7 +75,7 @@ class EnginesAgreeTest {
       assertThat(dl4j.parameters().maxRelativeError(start, 1e-30)).isZero();
       assertThat(torch.parameters().maxRelativeError(start, 1e-30)).isZero();
 
-      Batch batch = batch(spec, batchSize, 11);
+      Batch batch = batch(spec, batchSize, gradientSeed);
       Engine.Gradient gd = dl4j.gradient(batch, 1);
       Engine.Gradient gt = torch.gradient(batch, 1);
       log.info("{}: loss dl4j {} torch {}", name, gd.loss(), gt.loss());
@@ -73,7 +87,7 @@ class EnginesAgreeTest {
       dl4j.setLearningRate(learningRate);
       torch.setLearningRate(learningRate);
       for (int step = 0; step < 3; step++) {
-        Batch b = batch(spec, batchSize, 100 + step);
+        Batch b = batch(spec, batchSize, stepSeed + step);
         double ld = dl4j.trainStep(b, step);
         double lt = torch.trainStep(b, step);
         log.info("{}: step {} loss dl4j {} torch {}", name, step, ld, lt);
