@@ -170,7 +170,11 @@ public final class FeedBench implements Callable<Integer> {
       consumers.add(consumer);
       readers.add(new BlockReader(consumer, kafka.topics().samplesTrain(), assembler::problem));
     }
-    try (Closer closeConsumers = () -> consumers.forEach(KafkaConsumer::close);
+    try (Closer closeConsumers = () -> {
+           System.out.printf(Locale.ROOT, "#   fetched %.0f MB in %.0f fetches%n", consumed(consumers, "bytes-consumed-total") / 1e6,
+               consumed(consumers, "fetch-total"));
+           consumers.forEach(KafkaConsumer::close);
+         };
          ShuffledEpoch epoch = new ShuffledEpoch(readers, ShuffledEpoch.DEFAULT_BLOCK, 1024, 2 * batch);
          BatchFeed feed = new BatchFeed(assembler, batch, 2)) {
       long start = System.nanoTime();
@@ -210,6 +214,20 @@ public final class FeedBench implements Callable<Integer> {
       }
       return new Pass(count, (System.nanoTime() - start) / 1e9, wait / 1e9, compute / 1e9);
     }
+  }
+
+  /** A consumer fetch metric summed over the readers (bytes read includes what a seek then threw away). */
+  private static double consumed(List<KafkaConsumer<String, Sample>> consumers, String metric) {
+    double sum = 0;
+    for (KafkaConsumer<String, Sample> c : consumers) {
+      for (var e : c.metrics().entrySet()) {
+        if (e.getKey().group().equals("consumer-fetch-manager-metrics") && e.getKey().name().equals(metric)
+            && !e.getKey().tags().containsKey("topic")) {
+          sum += ((Number) e.getValue().metricValue()).doubleValue();
+        }
+      }
+    }
+    return sum;
   }
 
   private void publish(KafkaConnection kafka, int image) throws Exception {

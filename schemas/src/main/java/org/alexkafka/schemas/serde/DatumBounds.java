@@ -14,16 +14,29 @@ import org.apache.avro.Schema;
 final class DatumBounds {
 
   private final byte[] bytes;
+  /** Where the record starts in {@code bytes} (positions in messages count from there) and ends. */
+  private final int start;
+  private final int end;
   private int pos;
 
-  private DatumBounds(byte[] bytes, int from) {
+  private DatumBounds(byte[] bytes, int start, int from, int end) {
     this.bytes = bytes;
+    this.start = start;
     this.pos = from;
+    this.end = end;
   }
 
   /** Null when the datum at {@code from} fits {@code bytes}; otherwise what does not fit, and where. */
   static String problem(Schema writer, byte[] bytes, int from) {
-    DatumBounds d = new DatumBounds(bytes, from);
+    return problem(writer, bytes, 0, from, bytes.length);
+  }
+
+  /**
+   * The same for a record that takes {@code bytes[start, end)} (a value inside a fetched batch),
+   * its datum beginning at {@code start + from}.
+   */
+  static String problem(Schema writer, byte[] bytes, int start, int from, int end) {
+    DatumBounds d = new DatumBounds(bytes, start, start + from, end);
     try {
       d.walk(writer, writer.getName());
       return null;
@@ -39,7 +52,12 @@ final class DatumBounds {
   }
 
   private int remaining() {
-    return bytes.length - pos;
+    return end - pos;
+  }
+
+  /** The position in the record, for messages. */
+  private int at() {
+    return pos - start;
   }
 
   private void walk(Schema s, String path) throws OutOfBounds {
@@ -83,7 +101,7 @@ final class DatumBounds {
       }
       // every item of our schemas takes at least one byte: a count beyond the bytes left is a lie
       if (count < 0 || count > remaining()) {
-        throw new OutOfBounds(path + ": " + count + " items claimed at byte " + pos + " but only " + remaining()
+        throw new OutOfBounds(path + ": " + count + " items claimed at byte " + at() + " but only " + remaining()
             + " bytes remain");
       }
       for (long i = 0; i < count; i++) {
@@ -94,17 +112,17 @@ final class DatumBounds {
 
   private int index(long i, int size, String path) throws OutOfBounds {
     if (i < 0 || i >= size) {
-      throw new OutOfBounds(path + ": index " + i + " outside 0.." + (size - 1) + " at byte " + pos);
+      throw new OutOfBounds(path + ": index " + i + " outside 0.." + (size - 1) + " at byte " + at());
     }
     return (int) i;
   }
 
   private void skip(long n, String path) throws OutOfBounds {
     if (n < 0) {
-      throw new OutOfBounds(path + ": negative length " + n + " at byte " + pos);
+      throw new OutOfBounds(path + ": negative length " + n + " at byte " + at());
     }
     if (n > remaining()) {
-      throw new OutOfBounds(path + ": " + n + " bytes claimed at byte " + pos + " but only " + remaining()
+      throw new OutOfBounds(path + ": " + n + " bytes claimed at byte " + at() + " but only " + remaining()
           + " remain (truncated or corrupt)");
     }
     pos += (int) n;
@@ -114,8 +132,8 @@ final class DatumBounds {
   private long readLong(String path) throws OutOfBounds {
     long raw = 0;
     for (int shift = 0; shift < 64; shift += 7) {
-      if (pos >= bytes.length) {
-        throw new OutOfBounds(path + ": the record ends at byte " + pos + " inside a number (truncated)");
+      if (pos >= end) {
+        throw new OutOfBounds(path + ": the record ends at byte " + at() + " inside a number (truncated)");
       }
       int b = bytes[pos++] & 0xFF;
       raw |= (long) (b & 0x7F) << shift;
@@ -123,6 +141,6 @@ final class DatumBounds {
         return (raw >>> 1) ^ -(raw & 1);
       }
     }
-    throw new OutOfBounds(path + ": a number longer than 10 bytes at byte " + pos);
+    throw new OutOfBounds(path + ": a number longer than 10 bytes at byte " + at());
   }
 }

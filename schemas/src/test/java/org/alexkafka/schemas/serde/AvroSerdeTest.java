@@ -220,6 +220,37 @@ class AvroSerdeTest {
     return r;
   }
 
+  /**
+   * The consumer hands values over as views of the fetched batch: read in place, and checked within
+   * the view's bounds, not the backing array's (which holds the next records too).
+   */
+  @Test
+  void aValueInsideAFetchedBatchIsReadWithinItsOwnBounds() {
+    AvroSerde<Image> serde = RecordSerdes.image();
+    byte[] record = serde.serialize("images", image());
+    byte[] batch = new byte[7 + record.length + 100];
+    System.arraycopy(record, 0, batch, 7, record.length);
+    System.arraycopy(record, 0, batch, 7 + record.length, 100); // the next record's start
+    ByteBuffer view = ByteBuffer.wrap(batch, 7, record.length).slice();
+    assertThat(serde.deserialize("images", null, view)).isEqualTo(image());
+    assertThat(view.position()).as("the view is left as it was").isZero();
+
+    ByteBuffer direct = ByteBuffer.allocateDirect(record.length).put(record).flip();
+    assertThat(serde.deserialize("images", null, direct)).isEqualTo(image());
+
+    // the whole record lies in the array, but the value is only its first half
+    ByteBuffer cut = ByteBuffer.wrap(batch, 7, record.length / 2).slice();
+    assertThatThrownBy(() -> serde.deserialize("images", null, cut))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining(record.length / 2 + " bytes are not a known Image record")
+        .hasMessageContaining("truncated or corrupt");
+    ByteBuffer header = ByteBuffer.wrap(batch, 7, 6).slice();
+    assertThatThrownBy(() -> serde.deserialize("images", null, header)).hasMessageContaining("truncated: the header alone");
+    ByteBuffer garbage = ByteBuffer.wrap(batch, 0, 5).slice();
+    assertThatThrownBy(() -> serde.deserialize("images", null, garbage)).hasMessageContaining("no C3 01 marker: they start 00 00 00 00");
+    assertThat(serde.deserialize("images", null, (ByteBuffer) null)).isNull();
+  }
+
   @Test
   void tombstonesStayNull() {
     assertThat(RecordSerdes.labelEntry().deserialize("labels", null)).isNull();
