@@ -18,6 +18,7 @@ import org.alexkafka.trainer.data.BatchAssembler;
 import org.alexkafka.trainer.data.BatchFeed;
 import org.alexkafka.trainer.data.BlockReader;
 import org.alexkafka.trainer.data.MeanImage;
+import org.alexkafka.trainer.data.ReusingSampleDeserializer;
 import org.alexkafka.trainer.data.ShuffledEpoch;
 import org.alexkafka.trainer.data.TrainSample;
 import org.alexkafka.trainer.engine.Batch;
@@ -166,7 +167,8 @@ public final class FeedBench implements Callable<Integer> {
     List<KafkaConsumer<String, Sample>> consumers = new ArrayList<>();
     List<BlockReader> readers = new ArrayList<>();
     for (int i = 0; i < ShuffledEpoch.READERS; i++) { // as the trainer reads: several block fetches in flight
-      KafkaConsumer<String, Sample> consumer = new KafkaConsumer<>(props, new StringDeserializer(), RecordSerdes.sample());
+      KafkaConsumer<String, Sample> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+          new ReusingSampleDeserializer(assembler.pixelBuffers()));
       consumers.add(consumer);
       readers.add(new BlockReader(consumer, kafka.topics().samplesTrain(), assembler::problem));
     }
@@ -196,6 +198,7 @@ public final class FeedBench implements Callable<Integer> {
         } else {
           List<TrainSample> taken = epoch.take(batch);
           data = taken.isEmpty() ? null : assembler.batch(taken.stream().map(TrainSample::sample).toList());
+          assembler.pixelBuffers().giveBack(taken); // as the feed does
           over = taken.size() < batch;
         }
         long t1 = System.nanoTime();

@@ -75,7 +75,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
 
   @Override
   public T deserialize(String topic, byte[] bytes) {
-    return bytes == null ? null : deserialize(topic, bytes, 0, bytes.length);
+    return bytes == null ? null : deserialize(topic, bytes, 0, bytes.length, null);
   }
 
   /**
@@ -85,19 +85,28 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
    */
   @Override
   public T deserialize(String topic, Headers headers, ByteBuffer data) {
+    return deserialize(topic, data, null);
+  }
+
+  /**
+   * The same, decoding into {@code reuse}: Avro fills its fields in place, a bytes field into the
+   * buffer already there when that is large enough. Returns {@code reuse} (or a new record when
+   * it is null), or null for a tombstone.
+   */
+  public T deserialize(String topic, ByteBuffer data, T reuse) {
     if (data == null) {
       return null; // a tombstone on a compacted topic
     }
     if (!data.hasArray()) {
       byte[] copy = new byte[data.remaining()];
       data.duplicate().get(copy);
-      return deserialize(topic, copy, 0, copy.length);
+      return deserialize(topic, copy, 0, copy.length, reuse);
     }
-    return deserialize(topic, data.array(), data.arrayOffset() + data.position(), data.remaining());
+    return deserialize(topic, data.array(), data.arrayOffset() + data.position(), data.remaining(), reuse);
   }
 
-  /** The record in {@code bytes[offset, offset + length)}. */
-  private T deserialize(String topic, byte[] bytes, int offset, int length) {
+  /** The record in {@code bytes[offset, offset + length)}, into {@code reuse} when not null. */
+  private T deserialize(String topic, byte[] bytes, int offset, int length, T reuse) {
     String notKnown = "Topic '" + topic + "': " + length + " bytes are not a known " + schema.getName()
         + " record in Avro single-object encoding";
     boolean marker = length >= 2 && bytes[offset] == (byte) 0xC3 && bytes[offset + 1] == (byte) 0x01;
@@ -119,7 +128,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
       throw new SerializationException(notKnown + " (schema " + hex(fingerprint) + ", " + outOfBounds + ")");
     }
     try {
-      return decoder.decode(ByteBuffer.wrap(bytes, offset, length));
+      return decoder.decode(ByteBuffer.wrap(bytes, offset, length), reuse);
     } catch (MissingSchemaException e) {
       throw unknownSchema(notKnown, fingerprint, e);
     } catch (IOException | RuntimeException e) {

@@ -31,6 +31,8 @@ public final class BatchAssembler {
   private final Map<Integer, ConcurrentLinkedDeque<float[]>> spare = new ConcurrentHashMap<>();
   /** Kept per length: the batches in flight (one training, one or two assembled ahead) and one being filled. */
   static final int SPARE_PER_SIZE = 4;
+  /** The training samples' pixel buffers, for the training readers to decode into again. */
+  private final PixelBuffers pixelBuffers = new PixelBuffers(PixelBuffers.DEFAULT_CAPACITY);
 
   public BatchAssembler(MeanImage mean, int cropSize, int classes) {
     if (cropSize > mean.width() || cropSize > mean.height()) {
@@ -61,6 +63,11 @@ public final class BatchAssembler {
 
   public int classes() {
     return classes;
+  }
+
+  /** Where the batch feed gives back the pixel buffers of what it assembled, and the training readers take them. */
+  public PixelBuffers pixelBuffers() {
+    return pixelBuffers;
   }
 
   /** Why this sample cannot be trained on, or null when it can. */

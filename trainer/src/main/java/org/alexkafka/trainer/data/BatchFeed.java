@@ -17,7 +17,10 @@ import org.alexkafka.trainer.engine.Batch;
  */
 public final class BatchFeed implements AutoCloseable {
 
-  /** A batch ready for the engine: its samples (with their topic positions), the engine's form, the cursor after it. */
+  /**
+   * A batch ready for the engine: its samples (with their topic positions; their pixels, now in the
+   * batch, are given back to the pool and cleared), the engine's form, the cursor after it.
+   */
   public record Fed(List<TrainSample> samples, Batch batch, Cursor after, boolean epochOver) {
   }
 
@@ -82,6 +85,7 @@ public final class BatchFeed implements AutoCloseable {
         List<TrainSample> samples = epoch.take(batchSize);
         boolean over = samples.size() < batchSize;
         Batch batch = samples.isEmpty() ? null : assembler.batch(samples.stream().map(TrainSample::sample).toList());
+        assembler.pixelBuffers().giveBack(samples); // assembled: the samples' pixels are read no more
         out.put(new Item(new Fed(samples, batch, epoch.cursor(), over), null));
         if (over) {
           return;

@@ -21,11 +21,11 @@ import java.util.Optional;
 import java.util.function.Consumer;
 import org.alexkafka.schemas.Sample;
 import org.alexkafka.schemas.config.KafkaConnection;
-import org.alexkafka.schemas.serde.RecordSerdes;
 import org.alexkafka.trainer.checkpoint.CheckpointState;
 import org.alexkafka.trainer.checkpoint.CheckpointStore;
 import org.alexkafka.trainer.data.BatchAssembler;
 import org.alexkafka.trainer.data.BatchFeed;
+import org.alexkafka.trainer.data.ReusingSampleDeserializer;
 import org.alexkafka.trainer.data.Cursor;
 import org.alexkafka.trainer.data.BlockReader;
 import org.alexkafka.trainer.data.MeanImage;
@@ -604,6 +604,6 @@ public final class Trainer implements AutoCloseable {
     props.putAll(BlockReader.consumerSettings((long) cfg.shuffleBlock() * (3L * cfg.inputSize() * cfg.inputSize() + 512)));
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, "trainer" + (world.distributed() ? "-rank" + world.rank() : "")
         + (slot > 0 ? "-" + slot : ""));
-    return new KafkaConsumer<>(props, new StringDeserializer(), RecordSerdes.sample());
+    return new KafkaConsumer<>(props, new StringDeserializer(), new ReusingSampleDeserializer(assembler.pixelBuffers()));
   }
 }

@@ -169,6 +169,55 @@ class ShuffledEpochIT {
     }
   }
 
+  /**
+   * Readers that decode into the pool's buffers, over two epochs: each buffer is used again once
+   * its batch is assembled, and every batch still holds exactly its own samples' pixels.
+   */
+  @Test
+  void pooledPixelBuffersAreUsedAgainWithoutMixingUpSamples() {
+    List<List<TrainSample>> direct = new ArrayList<>();
+    for (int e = 1; e <= 2; e++) {
+      try (ShuffledEpoch epoch = new ShuffledEpoch(reader(topics, s -> null), BLOCK, BUFFER, 32)) {
+        epoch.startEpoch(e, 5);
+        direct.add(drain(epoch));
+      }
+    }
+    BatchAssembler assembler = new BatchAssembler(new MeanImage(8, 8, new float[8 * 8 * 3]), 4, CLASSES);
+    BatchAssembler reference = new BatchAssembler(new MeanImage(8, 8, new float[8 * 8 * 3]), 4, CLASSES);
+    try (ShuffledEpoch epoch = new ShuffledEpoch(List.of(pooledReader(assembler.pixelBuffers()), pooledReader(assembler.pixelBuffers())),
+        BLOCK, BUFFER, 32); BatchFeed feed = new BatchFeed(assembler, 50, 2)) {
+      for (int e = 1; e <= 2; e++) {
+        epoch.startEpoch(e, 5);
+        feed.start(epoch);
+        List<TrainSample> trained = new ArrayList<>();
+        BatchFeed.Fed f;
+        do {
+          f = feed.next();
+          int from = trained.size();
+          trained.addAll(f.samples());
+          List<Sample> expected = direct.get(e - 1).subList(from, trained.size()).stream().map(TrainSample::sample).toList();
+          if (f.batch() != null) {
+            assertThat(f.batch().features()).as("epoch %d, batch at %d", e, from).containsExactly(reference.features(expected));
+          }
+        } while (!f.epochOver());
+        assertThat(trained.stream().map(TrainSample::ref).toList()).isEqualTo(direct.get(e - 1).stream().map(TrainSample::ref).toList());
+      }
+    }
+    // the second epoch decoded into the buffers the first gave back: more reuses than one epoch's
+    // samples, and never more buffers than were in flight at once
+    int epochSize = direct.get(0).size();
+    assertThat(assembler.pixelBuffers().reused()).isGreaterThan(epochSize);
+    assertThat(assembler.pixelBuffers().size()).isLessThan(epochSize);
+  }
+
+  private BlockReader pooledReader(PixelBuffers pool) {
+    Map<String, Object> props = new HashMap<>(BlockReader.consumerSettings(BLOCK * 200));
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestData.bootstrap());
+    KafkaConsumer<String, Sample> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ReusingSampleDeserializer(pool));
+    consumers.add(consumer);
+    return new BlockReader(consumer, topics.samplesTrain(), s -> null);
+  }
+
   @Test
   void theFeedHandsOutTheEpochInAssembledBatchesEachWithTheCursorAfterIt() {
     List<TrainSample> direct;
@@ -194,11 +243,16 @@ class ShuffledEpochIT {
     assertThat(fed.get(9).samples()).hasSize(30);
     assertThat(fed.stream().flatMap(f -> f.samples().stream()).map(TrainSample::ref).toList())
         .isEqualTo(direct.stream().map(TrainSample::ref).toList());
-    for (BatchFeed.Fed f : fed) {
-      List<Sample> samples = f.samples().stream().map(TrainSample::sample).toList();
-      assertThat(f.batch().features()).containsExactly(assembler.features(samples));
-      assertThat(f.batch().labels()).containsExactly(samples.stream().mapToInt(Sample::getClassIndex).toArray());
+    // each batch holds the pixels of its samples, as read on their own by the epoch above (the
+    // feed gives its samples' pixel buffers back to the pool once assembled, and clears them)
+    BatchAssembler reference = new BatchAssembler(new MeanImage(8, 8, new float[8 * 8 * 3]), 4, CLASSES);
+    for (int b = 0; b < fed.size(); b++) {
+      List<Sample> samples = direct.subList(50 * b, Math.min(direct.size(), 50 * b + 50)).stream().map(TrainSample::sample).toList();
+      assertThat(fed.get(b).batch().features()).containsExactly(reference.features(samples));
+      assertThat(fed.get(b).batch().labels()).containsExactly(samples.stream().mapToInt(Sample::getClassIndex).toArray());
+      assertThat(fed.get(b).samples()).allSatisfy(t -> assertThat(t.sample().getPixels()).isNull());
     }
+    assertThat(assembler.pixelBuffers().size()).as("every sample's buffer back in the pool").isEqualTo(direct.size());
     // the cursor after batch 4 (200 samples) resumes with sample 201, whatever the feed read ahead
     try (ShuffledEpoch epoch = new ShuffledEpoch(reader(topics, s -> null), BLOCK, BUFFER, 32)) {
       epoch.restore(fed.get(3).after(), 5);
