@@ -64,8 +64,12 @@ public final class FeedBench implements Callable<Integer> {
   int batch;
 
   @Option(names = "--rounds", defaultValue = "${env:BENCH_ROUNDS:-5}",
-      description = "Alternating rounds of the feed-only part, after a warm-up pass of each kind (default ${DEFAULT-VALUE}).")
+      description = "Alternating rounds of the feed-only part, after the warm-up (default ${DEFAULT-VALUE}).")
   int rounds;
+
+  @Option(names = "--warmup", defaultValue = "${env:BENCH_WARMUP:-20}",
+      description = "Seconds of uncounted passes before the rounds (default ${DEFAULT-VALUE}).")
+  int warmupSeconds;
 
   @Option(names = "--steps", defaultValue = "${env:BENCH_STEPS:-4}",
       description = "Paper-network steps timed with and without the overlap; 0 = skip that part (default ${DEFAULT-VALUE}).")
@@ -111,10 +115,13 @@ public final class FeedBench implements Callable<Integer> {
 
       List<Pass> fed = new ArrayList<>();
       List<Pass> inline = new ArrayList<>();
-      // A warm-up pass of each kind, not counted: the JIT compiles the loops, and the heap reaches
-      // its working size (a training run does this once, in its first minute).
-      for (boolean useFeed : new boolean[] {true, false}) {
-        Pass p = pass(kafka, assembler, useFeed, 50 + (useFeed ? 1 : 0), null);
+      // Warm-up passes, alternating, not counted, for --warmup seconds: the JIT compiles the
+      // broker's, the consumers' and the fill's code and the heap grows to its working size, which
+      // takes 10-20 s here (a training run goes through this once, in its first minute).
+      long warmStart = System.nanoTime();
+      for (int w = 0; w == 0 || System.nanoTime() - warmStart < warmupSeconds * 1_000_000_000L; w++) {
+        boolean useFeed = w % 2 == 0;
+        Pass p = pass(kafka, assembler, useFeed, 50 + w, null);
         System.out.printf(Locale.ROOT, "# warm-up %-12s %d samples in %.2f s: %.0f img/s%n", useFeed ? "feed" : "same thread",
             p.samples(), p.seconds(), p.imagesPerSecond());
       }
@@ -129,8 +136,8 @@ public final class FeedBench implements Callable<Integer> {
       double feedRate = median(fed.stream().map(Pass::imagesPerSecond).toList());
       double inlineRate = median(inline.stream().map(Pass::imagesPerSecond).toList());
       StringBuilder summary = new StringBuilder(String.format(Locale.ROOT,
-          "what=feed value=%.0f unit=img/s peer=same-thread peer_value=%.0f ratio=%.3f crop=%d batch=%d samples=%d rounds=%d goal_img_s=3000",
-          feedRate, inlineRate, feedRate / inlineRate, crop, batch, samples, rounds));
+          "what=feed value=%.0f unit=img/s peer=same-thread peer_value=%.0f ratio=%.3f crop=%d batch=%d samples=%d rounds=%d warmup_s=%d goal_img_s=3000",
+          feedRate, inlineRate, feedRate / inlineRate, crop, batch, samples, rounds, warmupSeconds));
       if (steps > 0) {
         AlexNetSpec spec = AlexNetSpec.paper().withInputSize(crop);
         try (Engine net = Engines.create(EngineKind.parse(engine), spec, "cpu", 1)) {
