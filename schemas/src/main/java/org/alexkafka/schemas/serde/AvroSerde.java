@@ -16,6 +16,7 @@ import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.utils.Utils;
 
 /**
  * Kafka serde for one generated Avro record type, in Avro's single-object encoding
@@ -98,8 +99,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
       return null; // a tombstone on a compacted topic
     }
     if (!data.hasArray()) {
-      byte[] copy = new byte[data.remaining()];
-      data.duplicate().get(copy);
+      byte[] copy = Utils.toArray(data); // a direct buffer: Kafka's own copy, the view left as it was
       return deserialize(topic, copy, 0, copy.length, reuse);
     }
     return deserialize(topic, data.array(), data.arrayOffset() + data.position(), data.remaining(), reuse);

@@ -26,14 +26,9 @@ final class DatumBounds {
     this.end = end;
   }
 
-  /** Null when the datum at {@code from} fits {@code bytes}; otherwise what does not fit, and where. */
-  static String problem(Schema writer, byte[] bytes, int from) {
-    return problem(writer, bytes, 0, from, bytes.length);
-  }
-
   /**
-   * The same for a record that takes {@code bytes[start, end)} (a value inside a fetched batch),
-   * its datum beginning at {@code start + from}.
+   * Null when the datum of the record in {@code bytes[start, end)} (a whole array, or a value inside
+   * a fetched batch), beginning at {@code start + from}, fits; otherwise what does not fit, and where.
    */
   static String problem(Schema writer, byte[] bytes, int start, int from, int end) {
     DatumBounds d = new DatumBounds(bytes, start, start + from, end);
