@@ -44,12 +44,13 @@ import picocli.CommandLine.Option;
  * batches, with no compute: an embedded broker holding N paper-size samples (224 crops of 256
  * images, spread over 8 partitions as augment spreads them), one epoch through the global shuffle
  * and the batch feed (the loader and the feed thread, float NCHW minus the mean image), against the
- * same reads and assembly on the caller's thread, alternating. Then the paper network's step with
- * and without the overlap: the share of each step spent waiting for data.
+ * same reads and assembly on the caller's thread, and the feed of 8-bit crops that an engine on a
+ * GPU takes (it converts them there), in turn. Then the paper network's step with and without the
+ * overlap: the share of each step spent waiting for data.
  */
 @Command(name = "bench-feed", mixinStandardHelpOptions = true,
-    description = "Kafka -> float NCHW batches (224 crops, batch 128): img/s with and without the feed thread, and the data wait of "
-        + "the paper's step with and without the overlap.")
+    description = "Kafka -> float NCHW batches (224 crops, batch 128): img/s with and without the feed thread, and as the 8-bit "
+        + "crops a GPU engine converts itself; the data wait of the paper's step with and without the overlap.")
 public final class FeedBench implements Callable<Integer> {
 
   private static final int PARTITIONS = 8;
@@ -77,6 +78,17 @@ public final class FeedBench implements Callable<Integer> {
 
   @Option(names = "--engine", defaultValue = "${env:BENCH_ENGINE:-dl4j}", description = "Engine of the step part: dl4j or torch (default ${DEFAULT-VALUE}).")
   String engine;
+
+  /** What a pass measures. */
+  private enum Kind {
+    FEED_FLOATS("feed"), SAME_THREAD("same thread"), FEED_PIXELS("feed, 8-bit crops");
+
+    final String label;
+
+    Kind(String label) {
+      this.label = label;
+    }
+  }
 
   /** One pass: how many samples in how long, and how long the consumer of the batches waited. */
   record Pass(long samples, double seconds, double waitSeconds, double stepSeconds) {
@@ -111,33 +123,40 @@ public final class FeedBench implements Callable<Integer> {
       for (int i = 0; i < meanPixels.length; i++) {
         meanPixels[i] = (float) (r.nextDouble() * 255);
       }
-      BatchAssembler assembler = new BatchAssembler(new MeanImage(image, image, meanPixels), crop, 1000);
+      MeanImage mean = new MeanImage(image, image, meanPixels);
+      BatchAssembler assembler = new BatchAssembler(mean, crop, 1000);
+      BatchAssembler eightBit = new BatchAssembler(mean, crop, 1000, BatchAssembler.Form.PIXELS);
 
-      List<Pass> fed = new ArrayList<>();
-      List<Pass> inline = new ArrayList<>();
-      // Warm-up passes, alternating, not counted, for --warmup seconds: the JIT compiles the
-      // broker's, the consumers' and the fill's code and the heap grows to its working size, which
-      // takes 10-20 s here (a training run goes through this once, in its first minute).
+      Map<Kind, List<Pass>> passes = new java.util.EnumMap<>(Kind.class);
+      // Warm-up passes, in turn, not counted, for --warmup seconds: the JIT compiles the broker's,
+      // the consumers' and the fill's code and the heap grows to its working size, which takes
+      // 10-20 s here (a training run goes through this once, in its first minute).
       long warmStart = System.nanoTime();
-      for (int w = 0; w == 0 || System.nanoTime() - warmStart < warmupSeconds * 1_000_000_000L; w++) {
-        boolean useFeed = w % 2 == 0;
-        Pass p = pass(kafka, assembler, useFeed, 50 + w, null);
-        System.out.printf(Locale.ROOT, "# warm-up %-12s %d samples in %.2f s: %.0f img/s%n", useFeed ? "feed" : "same thread",
-            p.samples(), p.seconds(), p.imagesPerSecond());
+      for (int w = 0; w < Kind.values().length || System.nanoTime() - warmStart < warmupSeconds * 1_000_000_000L; w++) {
+        Kind kind = Kind.values()[w % Kind.values().length];
+        Pass p = pass(kafka, kind == Kind.FEED_PIXELS ? eightBit : assembler, kind != Kind.SAME_THREAD, 50 + w, null);
+        System.out.printf(Locale.ROOT, "# warm-up %-20s %d samples in %.2f s: %.0f img/s%n", kind.label, p.samples(), p.seconds(),
+            p.imagesPerSecond());
       }
       for (int round = 0; round < rounds; round++) {
-        for (boolean useFeed : round % 2 == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
-          Pass p = pass(kafka, assembler, useFeed, round + 1, null);
-          (useFeed ? fed : inline).add(p);
-          System.out.printf(Locale.ROOT, "# round %d %-12s %d samples in %.2f s: %.0f img/s%n", round + 1,
-              useFeed ? "feed" : "same thread", p.samples(), p.seconds(), p.imagesPerSecond());
+        for (int k = 0; k < Kind.values().length; k++) { // each round starts with the next kind: none always goes first
+          Kind kind = Kind.values()[(round + k) % Kind.values().length];
+          Pass p = pass(kafka, kind == Kind.FEED_PIXELS ? eightBit : assembler, kind != Kind.SAME_THREAD, round + 1, null);
+          passes.computeIfAbsent(kind, x -> new ArrayList<>()).add(p);
+          System.out.printf(Locale.ROOT, "# round %d %-20s %d samples in %.2f s: %.0f img/s%n", round + 1, kind.label,
+              p.samples(), p.seconds(), p.imagesPerSecond());
         }
       }
+      List<Pass> fed = passes.get(Kind.FEED_FLOATS);
+      List<Pass> inline = passes.get(Kind.SAME_THREAD);
+      double pixelsRate = median(passes.get(Kind.FEED_PIXELS).stream().map(Pass::imagesPerSecond).toList());
       double feedRate = median(fed.stream().map(Pass::imagesPerSecond).toList());
       double inlineRate = median(inline.stream().map(Pass::imagesPerSecond).toList());
       StringBuilder summary = new StringBuilder(String.format(Locale.ROOT,
-          "what=feed value=%.0f unit=img/s peer=same-thread peer_value=%.0f ratio=%.3f crop=%d batch=%d samples=%d rounds=%d warmup_s=%d goal_img_s=3000",
-          feedRate, inlineRate, feedRate / inlineRate, crop, batch, samples, rounds, warmupSeconds));
+          "what=feed value=%.0f unit=img/s peer=same-thread peer_value=%.0f ratio=%.3f feed_8bit=%.0f feed_8bit_vs_float=%.3f "
+              + "crop=%d batch=%d samples=%d rounds=%d warmup_s=%d goal_img_s=3000",
+          feedRate, inlineRate, feedRate / inlineRate, pixelsRate, pixelsRate / feedRate, crop, batch, samples, rounds,
+          warmupSeconds));
       if (steps > 0) {
         AlexNetSpec spec = AlexNetSpec.paper().withInputSize(crop);
         try (Engine net = Engines.create(EngineKind.parse(engine), spec, "cpu", 1)) {

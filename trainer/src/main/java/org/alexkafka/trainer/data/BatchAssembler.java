@@ -8,53 +8,63 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.stream.IntStream;
 import org.alexkafka.schemas.Sample;
 import org.alexkafka.trainer.engine.Batch;
+import org.alexkafka.trainer.engine.Engine;
+import org.alexkafka.trainer.engine.InputMean;
+import org.alexkafka.trainer.engine.PixelCrops;
 
 /**
- * Turns samples into one network batch: 8-bit interleaved RGB crops become float NCHW, minus the
- * mean image's matching crop (mirrored when the sample is), plus the sample's lighting shift.
- * Everything is written into one float[], the form every engine takes ({@link Batch}).
+ * Turns samples into one network batch, in the form the engine takes ({@link Form}): float NCHW,
+ * the 8-bit interleaved RGB crops minus the mean image's matching crop (mirrored when the sample
+ * is), plus the sample's lighting shift, all in one float[]; or the 8-bit crops copied side by side
+ * with what converts them, for an engine that converts on its GPU ({@link PixelCrops}).
  *
- * <p>A paper batch's array is 77 MB (128 x 3 x 224 x 224 floats). Allocated afresh for every batch,
- * each one is a humongous G1 object on memory the kernel must first map: the heap grows to its limit
- * and the time goes into page faults. So the arrays of batches handed back with {@link #recycle} are
- * kept (a few per size) and filled again; every element is overwritten, so none needs clearing.
+ * <p>A paper batch's float array is 77 MB (128 x 3 x 224 x 224 floats). Allocated afresh for every
+ * batch, each one is a humongous G1 object on memory the kernel must first map: the heap grows to
+ * its limit and the time goes into page faults. So the arrays of batches handed back with {@link
+ * #recycle} are kept (a few per size) and filled again; every element is overwritten, so none
+ * needs clearing. The same holds for the 8-bit form's 19 MB arrays.
  */
 public final class BatchAssembler {
 
+  /** The form of the batches: what the engine takes ({@link org.alexkafka.trainer.engine.Engine#convertsPixels()}). */
+  public enum Form {
+    /** Float NCHW, converted here on the CPU's cores. */
+    FLOATS,
+    /** The 8-bit crops, converted by the engine where it computes. */
+    PIXELS;
+
+    public static Form of(Engine engine) {
+      return engine.convertsPixels() ? PIXELS : FLOATS;
+    }
+  }
+
   private final MeanImage mean;
+  private final InputMean inputMean;
   private final int cropSize;
   private final int classes;
-  /** The mean image as 3 planes (R, G, B), and the same flipped left to right: a crop's rows are then contiguous runs. */
-  private final float[][] meanPlanes;
-  private final float[][] mirroredMeanPlanes;
+  private final Form form;
   /** Arrays of recycled batches by length: the feeds' threads take them, the trainer's thread gives them back. */
   private final Map<Integer, ConcurrentLinkedDeque<float[]>> spare = new ConcurrentHashMap<>();
+  private final Map<Integer, ConcurrentLinkedDeque<byte[]>> sparePixels = new ConcurrentHashMap<>();
   /** Kept per length: the batches in flight (one training, one or two assembled ahead) and one being filled. */
   static final int SPARE_PER_SIZE = 4;
   /** The training samples' pixel buffers, for the training readers to decode into again. */
   private final PixelBuffers pixelBuffers = new PixelBuffers(PixelBuffers.DEFAULT_CAPACITY);
 
+  /** Float batches. */
   public BatchAssembler(MeanImage mean, int cropSize, int classes) {
+    this(mean, cropSize, classes, Form.FLOATS);
+  }
+
+  public BatchAssembler(MeanImage mean, int cropSize, int classes, Form form) {
     if (cropSize > mean.width() || cropSize > mean.height()) {
       throw new IllegalArgumentException("crop " + cropSize + " does not fit the " + mean.width() + "x" + mean.height() + " mean image");
     }
     this.mean = mean;
+    this.inputMean = new InputMean(mean.width(), mean.height(), mean.pixels());
     this.cropSize = cropSize;
     this.classes = classes;
-    int w = mean.width();
-    int h = mean.height();
-    this.meanPlanes = new float[3][w * h];
-    this.mirroredMeanPlanes = new float[3][w * h];
-    float[] m = mean.pixels();
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
-        for (int c = 0; c < 3; c++) {
-          float v = m[(y * w + x) * 3 + c];
-          meanPlanes[c][y * w + x] = v;
-          mirroredMeanPlanes[c][y * w + (w - 1 - x)] = v;
-        }
-      }
-    }
+    this.form = form;
   }
 
   public int cropSize() {
@@ -65,6 +75,9 @@ public final class BatchAssembler {
     return classes;
   }
 
+  public Form form() {
+    return form;
+  }
   /** Where the batch feed gives back the pixel buffers of what it assembled, and the training readers take them. */
   public PixelBuffers pixelBuffers() {
     return pixelBuffers;
@@ -93,11 +106,14 @@ public final class BatchAssembler {
     return null;
   }
 
-  /** The samples as one engine batch: features [n, 3, crop, crop] and class indices. */
+  /** The samples as one engine batch, in this assembler's form: features [n, 3, crop, crop] (or the crops) and class indices. */
   public Batch batch(List<Sample> samples) {
     int[] labels = new int[samples.size()];
     for (int b = 0; b < samples.size(); b++) {
       labels[b] = samples.get(b).getClassIndex();
+    }
+    if (form == Form.PIXELS) {
+      return Batch.ofPixels(cropSize, pixels(samples), labels);
     }
     return new Batch(samples.size(), 3, cropSize, cropSize, features(samples), labels);
   }
@@ -111,9 +127,55 @@ public final class BatchAssembler {
     if (batch == null) {
       return;
     }
-    ConcurrentLinkedDeque<float[]> kept = spare.computeIfAbsent(batch.features().length, n -> new ConcurrentLinkedDeque<>());
+    if (batch.pixels() != null) {
+      keep(sparePixels, batch.pixels().pixels().length, batch.pixels().pixels());
+    } else {
+      keep(spare, batch.features().length, batch.features());
+    }
+  }
+
+  private static <A> void keep(Map<Integer, ConcurrentLinkedDeque<A>> spares, int length, A array) {
+    ConcurrentLinkedDeque<A> kept = spares.computeIfAbsent(length, n -> new ConcurrentLinkedDeque<>());
     if (kept.size() < SPARE_PER_SIZE) {
-      kept.push(batch.features());
+      kept.push(array);
+    }
+  }
+
+  private static <A> A reused(Map<Integer, ConcurrentLinkedDeque<A>> spares, int length) {
+    ConcurrentLinkedDeque<A> kept = spares.get(length);
+    return kept == null ? null : kept.poll();
+  }
+
+  /** The crops side by side, 8-bit as they came, with their positions, mirror flags and lighting. */
+  public PixelCrops pixels(List<Sample> samples) {
+    check(samples);
+    int n = samples.size();
+    int values = cropSize * cropSize * 3;
+    byte[] reused = reused(sparePixels, n * values);
+    byte[] out = reused != null ? reused : new byte[n * values];
+    int[] cropX = new int[n];
+    int[] cropY = new int[n];
+    boolean[] mirrored = new boolean[n];
+    float[] lighting = new float[3 * n];
+    for (int b = 0; b < n; b++) {
+      Sample s = samples.get(b);
+      s.getPixels().duplicate().get(out, b * values, values);
+      cropX[b] = s.getCropX();
+      cropY[b] = s.getCropY();
+      mirrored[b] = s.getMirrored();
+      for (int c = 0; c < 3; c++) {
+        lighting[3 * b + c] = s.getLighting().get(c);
+      }
+    }
+    return new PixelCrops(out, cropX, cropY, mirrored, lighting, inputMean);
+  }
+
+  private void check(List<Sample> samples) {
+    for (Sample s : samples) {
+      String problem = problem(s);
+      if (problem != null) {
+        throw new IllegalArgumentException("sample of image " + s.getImageId() + ": " + problem);
+      }
     }
   }
 
@@ -121,26 +183,15 @@ public final class BatchAssembler {
   public float[] features(List<Sample> samples) {
     int plane = cropSize * cropSize;
     int length = samples.size() * 3 * plane;
-    ConcurrentLinkedDeque<float[]> kept = spare.get(length);
-    float[] reused = kept == null ? null : kept.poll();
+    float[] reused = reused(spare, length);
     float[] out = reused != null ? reused : new float[length];
-    for (Sample s : samples) {
-      String problem = problem(s);
-      if (problem != null) {
-        throw new IllegalArgumentException("sample of image " + s.getImageId() + ": " + problem);
-      }
-    }
+    check(samples);
     // The samples are independent: spread over the cores (a paper batch is 19 M values to write).
     IntStream.range(0, samples.size()).parallel().forEach(b -> fill(samples.get(b), out, b * 3 * plane));
     return out;
   }
 
-  /**
-   * One sample into {@code out} at {@code base}, a plane at a time: out = pixel − mean + lighting.
-   * The pixels are already mirrored when the sample is (crop column x came from image column
-   * cropX + crop − 1 − x), which in the flipped mean is column (width − cropX − crop) + x: so both
-   * the output and the mean are read in runs, which the JIT compiles to tight loops.
-   */
+  /** One sample into {@code out} at {@code base}: out = pixel − mean + lighting ({@link InputMean#fill}). */
   private void fill(Sample s, float[] out, int base) {
     ByteBuffer buf = s.getPixels();
     byte[] px;
@@ -153,23 +204,8 @@ public final class BatchAssembler {
       buf.duplicate().get(px);
       start = 0;
     }
-    int plane = cropSize * cropSize;
-    int width = mean.width();
-    boolean mirrored = s.getMirrored();
-    float[][] planes = mirrored ? mirroredMeanPlanes : meanPlanes;
-    int x0 = mirrored ? width - s.getCropX() - cropSize : s.getCropX();
-    for (int c = 0; c < 3; c++) {
-      float light = s.getLighting().get(c);
-      float[] m = planes[c];
-      int o = base + c * plane;
-      for (int y = 0; y < cropSize; y++) {
-        int mi = (s.getCropY() + y) * width + x0;
-        int pi = start + y * cropSize * 3 + c;
-        for (int x = 0; x < cropSize; x++) {
-          out[o + x] = (px[pi + 3 * x] & 0xFF) - m[mi + x] + light;
-        }
-        o += cropSize;
-      }
-    }
+    List<Float> l = s.getLighting();
+    inputMean.fill(px, start, cropSize, s.getCropX(), s.getCropY(), s.getMirrored(), new float[] {l.get(0), l.get(1), l.get(2)}, 0,
+        out, base);
   }
 }

@@ -28,6 +28,15 @@ public interface Engine extends AutoCloseable {
 
   AlexNetSpec spec();
 
+  /**
+   * Whether batches should come as 8-bit crops ({@link Batch#pixels()}), converted to the float
+   * input by the engine where it computes: on a GPU that takes the conversion off the host's cores
+   * and quarters the copy to the device. Either form is accepted whatever this says.
+   */
+  default boolean convertsPixels() {
+    return false;
+  }
+
   long parameterCount();
 
   void setLearningRate(double learningRate);

@@ -192,10 +192,11 @@ public final class Trainer implements AutoCloseable {
     }
     MeanImage mean = stats.mean();
     AlexNetSpec spec = cfg.spec();
-    assembler = new BatchAssembler(mean, spec.inputSize(), spec.classes());
     CheckpointStore store = new CheckpointStore(Path.of(cfg.checkpointDir()), cfg.keepCheckpoints());
 
     engine = Engines.create(cfg.engine(), spec, deviceOfThisRank(), cfg.devices());
+    // on a GPU the batches go as 8-bit crops, converted there; on the CPU the feed threads convert them
+    assembler = new BatchAssembler(mean, spec.inputSize(), spec.classes(), BatchAssembler.Form.of(engine));
     group = engine.joinGroup(world);
     // rank 0 alone reads the checkpoint; the others take its state from it, and its weights below
     Resume resume = decode(group.decideOnRankZero("resume", () -> encode(resumeOnRankZero(store, spec))), Resume.class);

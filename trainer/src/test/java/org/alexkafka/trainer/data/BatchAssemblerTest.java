@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
 import org.alexkafka.schemas.Sample;
 import org.junit.jupiter.api.Test;
@@ -75,6 +76,48 @@ class BatchAssemblerTest {
       }
       assembler.recycle(batch);
       previous = got;
+    }
+  }
+
+  @Test
+  void eightBitBatchesCarryTheCropsAndConvertToTheSameFloats() {
+    java.util.Random r = new java.util.Random(4);
+    int side = 13;
+    int crop = 8;
+    float[] m = new float[side * side * 3];
+    for (int i = 0; i < m.length; i++) {
+      m[i] = r.nextFloat() * 255;
+    }
+    MeanImage mean = new MeanImage(side, side, m);
+    BatchAssembler floats = new BatchAssembler(mean, crop, 5);
+    BatchAssembler eightBit = new BatchAssembler(mean, crop, 5, BatchAssembler.Form.PIXELS);
+    byte[] previous = null;
+    for (int trial = 0; trial < 3; trial++) {
+      List<Sample> samples = new java.util.ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        byte[] px = new byte[crop * crop * 3 + 7];
+        r.nextBytes(px);
+        samples.add(Sample.newBuilder().setImageId("i" + i).setClassIndex(i).setImageSize(side).setCropSize(crop)
+            .setCropX(r.nextInt(side - crop + 1)).setCropY(r.nextInt(side - crop + 1)).setMirrored(i % 2 == 0)
+            .setLighting(List.of(r.nextFloat(), -r.nextFloat(), 3f)).setVariant(0)
+            .setPixels(ByteBuffer.wrap(px, 7, crop * crop * 3).slice()).build());
+      }
+      Batch b = eightBit.batch(samples);
+      assertThat(b.features()).isNull();
+      assertThat(b.labels()).containsExactly(0, 1, 2, 3);
+      byte[] px = b.pixels().pixels();
+      for (int i = 0; i < samples.size(); i++) {
+        byte[] want = new byte[crop * crop * 3];
+        samples.get(i).getPixels().duplicate().get(want);
+        assertThat(Arrays.copyOfRange(px, i * want.length, (i + 1) * want.length)).as("crop %d as it came", i).isEqualTo(want);
+        assertThat(b.pixels().mirrored()[i]).isEqualTo(i % 2 == 0);
+      }
+      assertThat(b.toFeatures()).as("converted, the same floats as the float form").isEqualTo(floats.batch(samples).features());
+      if (previous != null) {
+        assertThat(px).as("the 8-bit array handed back is filled again").isSameAs(previous);
+      }
+      eightBit.recycle(b);
+      previous = px;
     }
   }
 

@@ -223,6 +223,6 @@ public final class Dl4jEngine implements Engine {
   }
 
   private static INDArray features(Batch batch) {
-    return Nd4j.create(batch.features(), batch.shape(), 'c');
+    return Nd4j.create(batch.toFeatures(), batch.shape(), 'c');
   }
 }

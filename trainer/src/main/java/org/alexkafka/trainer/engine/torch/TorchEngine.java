@@ -21,6 +21,8 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.alexkafka.trainer.engine.Batch;
+import org.alexkafka.trainer.engine.InputMean;
+import org.alexkafka.trainer.engine.PixelCrops;
 import org.alexkafka.trainer.engine.Engine;
 import org.alexkafka.trainer.engine.ParameterInit;
 import org.alexkafka.trainer.engine.ParameterLayout;
@@ -97,6 +99,9 @@ public final class TorchEngine implements Engine {
   private final long parameterCount;
   private double learningRate = Paper.INITIAL_LEARNING_RATE;
   private boolean closed;
+  /** The mean image of the 8-bit batches seen last, as planes [3, height x width] on the device. */
+  private InputMean meanOnDevice;
+  private Tensor meanPlanes;
 
   /**
    * A network of {@code spec} initialised with {@link ParameterInit#of} (so the init depends on
@@ -196,6 +201,12 @@ public final class TorchEngine implements Engine {
   @Override
   public AlexNetSpec spec() {
     return spec;
+  }
+
+  /** On CUDA: the host copies 8-bit crops, the GPU converts them. */
+  @Override
+  public boolean convertsPixels() {
+    return cuda;
   }
 
   @Override
@@ -393,6 +404,14 @@ public final class TorchEngine implements Engine {
     }
   }
 
+  /** The float input the engine makes of {@code batch} (from 8-bit crops on the device, or the host's floats), NCHW. */
+  float[] inputOf(Batch batch) {
+    open();
+    try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+      return toFloats(input(batch));
+    }
+  }
+
   // ---- the network ---------------------------------------------------------------------------
 
   /** Zeroed grads in, the batch's mean cross-entropy out, gradients in the parameters' grad(). */
@@ -456,8 +475,59 @@ public final class TorchEngine implements Engine {
   // ---- conversions -----------------------------------------------------------------------------
 
   private Tensor input(Batch batch) {
+    if (batch.pixels() != null) {
+      return inputFromPixels(batch.size(), batch.height(), batch.pixels());
+    }
     Tensor x = Tensor.create(batch.features(), batch.shape());
     return cuda ? x.to(device, ScalarType.Float) : x;
+  }
+
+  /**
+   * The float input made from 8-bit crops on the device: x = pixel − mean + lighting, in that
+   * order, as {@link InputMean#fill} computes it on the host (so both give the same floats). The
+   * mean's crop of each sample is one gather from the mean's planes: row cropY + i, column cropX +
+   * j, or cropX + crop − 1 − j for a mirrored crop (its pixels are already mirrored).
+   */
+  private Tensor inputFromPixels(int n, int crop, PixelCrops p) {
+    InputMean mean = p.mean();
+    Tensor planes = meanPlanes(mean);
+    long[] rows = new long[n * crop];
+    long[] cols = new long[n * crop];
+    for (int b = 0; b < n; b++) {
+      for (int i = 0; i < crop; i++) {
+        rows[b * crop + i] = p.cropY()[b] + i;
+        cols[b * crop + i] = p.cropX()[b] + (p.mirrored()[b] ? crop - 1 - i : i);
+      }
+    }
+    Tensor at = onDevice(Tensor.create(rows, n, crop, 1)).mul(new Scalar((long) mean.width()))
+        .add(onDevice(Tensor.create(cols, n, 1, crop))); // [n, crop, crop]: where each value's mean lies in a plane
+    Tensor meanCrops = planes.index_select(1, at.view(-1)).view(3, n, crop, crop).permute(1, 0, 2, 3);
+    Tensor pixels = onDevice(Tensor.create(p.pixels(), false, n, crop, crop, 3)); // uint8, NHWC
+    Tensor x = pixels.permute(0, 3, 1, 2).contiguous().to(ScalarType.Float);
+    Tensor lighting = onDevice(Tensor.create(p.lighting(), n, 3, 1, 1));
+    return x.sub(meanCrops).add(lighting).contiguous();
+  }
+
+  private Tensor onDevice(Tensor t) {
+    return cuda ? t.to(device, t.scalar_type().intern()) : t;
+  }
+
+  /** The mean's planes [3, height x width] on the device, uploaded once per mean image. */
+  private Tensor meanPlanes(InputMean mean) {
+    if (mean != meanOnDevice) {
+      float[] all = new float[3 * mean.width() * mean.height()];
+      for (int c = 0; c < 3; c++) {
+        System.arraycopy(mean.plane(c), 0, all, c * mean.width() * mean.height(), mean.width() * mean.height());
+      }
+      Tensor t = keep(onDevice(Tensor.create(all, 3, (long) mean.width() * mean.height())));
+      if (meanPlanes != null) {
+        owned.remove(meanPlanes);
+        meanPlanes.releaseReference();
+      }
+      meanPlanes = t;
+      meanOnDevice = mean;
+    }
+    return meanPlanes;
   }
 
   private Tensor labels(Batch batch) {

@@ -17,6 +17,8 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.alexkafka.trainer.engine.Batch;
 import org.alexkafka.trainer.engine.Engine;
+import org.alexkafka.trainer.engine.InputMean;
+import org.alexkafka.trainer.engine.PixelCrops;
 import org.alexkafka.trainer.engine.ParameterInit;
 import org.alexkafka.trainer.engine.ParameterLayout;
 import org.alexkafka.trainer.engine.Tensor;
@@ -395,6 +397,59 @@ class TorchEngineTest {
       assertThat(sliced.parameters().maxRelativeError(plain.parameters(), 1e-2)).isLessThan(1e-5);
       assertThat(sliced.momentum().maxRelativeError(plain.momentum(), 1e-3)).isLessThan(1e-4);
       assertThat(plain.parameters().maxRelativeError(w, 1e-2)).isGreaterThan(1e-3); // the steps moved the weights
+    }
+  }
+
+  @Test
+  @Order(6)
+  void convertsEightBitCropsToTheFloatsTheHostWouldMake() {
+    // what a GPU does with 8-bit batches, here on the CPU: the same floats as the host's conversion
+    // (bit for bit: the same two float operations in the same order), so the same loss and gradients
+    AlexNetSpec spec = SMALL_NO_DROPOUT;
+    int crop = spec.inputSize();
+    int side = crop + 9;
+    Random r = new Random(8);
+    float[] meanPixels = new float[side * side * 3];
+    for (int i = 0; i < meanPixels.length; i++) {
+      meanPixels[i] = r.nextFloat() * 255;
+    }
+    InputMean mean = new InputMean(side, side, meanPixels);
+    int n = 6;
+    byte[] px = new byte[n * crop * crop * 3];
+    r.nextBytes(px);
+    int[] cropX = new int[n];
+    int[] cropY = new int[n];
+    boolean[] mirrored = new boolean[n];
+    float[] lighting = new float[3 * n];
+    for (int b = 0; b < n; b++) {
+      cropX[b] = b == 0 ? 0 : b == 1 ? side - crop : r.nextInt(side - crop + 1); // both edges, then anywhere
+      cropY[b] = b == 0 ? side - crop : r.nextInt(side - crop + 1);
+      mirrored[b] = b % 2 == 1 || b == 4;
+      for (int c = 0; c < 3; c++) {
+        lighting[3 * b + c] = (float) r.nextGaussian() * 20;
+      }
+    }
+    PixelCrops crops = new PixelCrops(px, cropX, cropY, mirrored, lighting, mean);
+    int[] labels = {0, 1, 2, 3, 4, 5};
+    Batch eightBit = Batch.ofPixels(crop, crops, labels);
+    Batch floats = new Batch(n, 3, crop, crop, crops.features(crop), labels);
+    try (TorchEngine engine = new TorchEngine(spec, "cpu")) {
+      assertThat(engine.convertsPixels()).as("on the CPU the host converts (on its feed threads)").isFalse();
+      float[] converted = engine.inputOf(eightBit);
+      assertSameValues("input", converted, floats.features());
+      // and the host's floats are the formula's: pixel - mean at the crop's (mirrored) position + lighting
+      int b = 1;
+      int y = 3;
+      int x = 5;
+      int c = 2;
+      float want = (px[((b * crop + y) * crop + x) * 3 + c] & 0xFF)
+          - meanPixels[((cropY[b] + y) * side + cropX[b] + crop - 1 - x) * 3 + c] + lighting[3 * b + c];
+      assertThat(converted[((b * 3 + c) * crop + y) * crop + x]).isEqualTo(want);
+      Engine.Gradient g1 = engine.gradient(eightBit, 3);
+      Engine.Gradient g2 = engine.gradient(floats, 3);
+      assertThat(g1.loss()).isEqualTo(g2.loss());
+      assertExactlyEqual(g1.gradients(), g2.gradients());
+      assertSameValues("predictions", engine.predict(eightBit), engine.predict(floats));
     }
   }
 
