@@ -125,7 +125,7 @@ public final class FeedBench implements Callable<Integer> {
       }
       MeanImage mean = new MeanImage(image, image, meanPixels);
       BatchAssembler assembler = new BatchAssembler(mean, crop, 1000);
-      BatchAssembler eightBit = new BatchAssembler(mean, crop, 1000, BatchAssembler.Form.PIXELS);
+      BatchAssembler eightBit = new BatchAssembler(mean, crop, 1000, org.alexkafka.trainer.data.BatchForm.PIXELS);
 
       Map<Kind, List<Pass>> passes = new java.util.EnumMap<>(Kind.class);
       // Warm-up passes, in turn, not counted, for --warmup seconds: the JIT compiles the broker's,

@@ -1,5 +1,6 @@
 package org.alexkafka.trainer.cli;
 
+import org.alexkafka.trainer.data.BatchForm;
 import org.alexkafka.trainer.engine.EngineKind;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
@@ -124,6 +125,12 @@ public class TrainCommand implements Callable<Integer> {
       description = "cpu, cuda or cuda:N (cuda needs --engine torch and the GPU build).")
   String device;
 
+  @Option(names = "--batch-form", defaultValue = "${env:TRAIN_BATCH_FORM:-" + TrainerConfig.DEFAULT_BATCH_FORM + "}",
+      description = "How batches reach the engine: floats (converted by the feed threads on the CPU), pixels (the 8-bit "
+          + "crops, a quarter of the bytes, converted by the engine where it computes) or auto (pixels for the torch "
+          + "engine on CUDA, floats otherwise).")
+  String batchForm;
+
   @Option(names = "--rank", defaultValue = "${env:RANK:-0}",
       description = "This process's rank in a data-parallel run, 0 .. world size - 1 (env RANK, as torchrun sets it).")
   int rank;
@@ -200,7 +207,7 @@ public class TrainCommand implements Callable<Integer> {
             parseSteps(lrSteps)))
         .devices(devices).seed(seed).runDir(runDir).logEvery(logEvery).evalEachEpoch(evalEachEpoch)
         .maxIterations(maxIterations).maxSeconds(maxSeconds).statsTimeoutSeconds(statsTimeout)
-        .engine(EngineKind.parse(engine)).device(device).build();
+        .engine(EngineKind.parse(engine)).device(device).batchForm(BatchForm.parse(batchForm)).build();
   }
 
   /** This process's place in the data-parallel group (one process unless --world-size / WORLD_SIZE says more). */

@@ -8,12 +8,11 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.stream.IntStream;
 import org.alexkafka.schemas.Sample;
 import org.alexkafka.trainer.engine.Batch;
-import org.alexkafka.trainer.engine.Engine;
 import org.alexkafka.trainer.engine.InputMean;
 import org.alexkafka.trainer.engine.PixelCrops;
 
 /**
- * Turns samples into one network batch, in the form the engine takes ({@link Form}): float NCHW,
+ * Turns samples into one network batch, in the form the engine takes ({@link BatchForm}): float NCHW,
  * the 8-bit interleaved RGB crops minus the mean image's matching crop (mirrored when the sample
  * is), plus the sample's lighting shift, all in one float[]; or the 8-bit crops copied side by side
  * with what converts them, for an engine that converts on its GPU ({@link PixelCrops}).
@@ -26,23 +25,11 @@ import org.alexkafka.trainer.engine.PixelCrops;
  */
 public final class BatchAssembler {
 
-  /** The form of the batches: what the engine takes ({@link org.alexkafka.trainer.engine.Engine#convertsPixels()}). */
-  public enum Form {
-    /** Float NCHW, converted here on the CPU's cores. */
-    FLOATS,
-    /** The 8-bit crops, converted by the engine where it computes. */
-    PIXELS;
-
-    public static Form of(Engine engine) {
-      return engine.convertsPixels() ? PIXELS : FLOATS;
-    }
-  }
-
   private final MeanImage mean;
   private final InputMean inputMean;
   private final int cropSize;
   private final int classes;
-  private final Form form;
+  private final BatchForm form;
   /** Arrays of recycled batches by length: the feeds' threads take them, the trainer's thread gives them back. */
   private final Map<Integer, ConcurrentLinkedDeque<float[]>> spare = new ConcurrentHashMap<>();
   private final Map<Integer, ConcurrentLinkedDeque<byte[]>> sparePixels = new ConcurrentHashMap<>();
@@ -53,10 +40,14 @@ public final class BatchAssembler {
 
   /** Float batches. */
   public BatchAssembler(MeanImage mean, int cropSize, int classes) {
-    this(mean, cropSize, classes, Form.FLOATS);
+    this(mean, cropSize, classes, BatchForm.FLOATS);
   }
 
-  public BatchAssembler(MeanImage mean, int cropSize, int classes, Form form) {
+  /** @param form FLOATS or PIXELS (resolve AUTO first: {@link BatchForm#forEngine}) */
+  public BatchAssembler(MeanImage mean, int cropSize, int classes, BatchForm form) {
+    if (form == BatchForm.AUTO) {
+      throw new IllegalArgumentException("resolve the batch form for the engine first");
+    }
     if (cropSize > mean.width() || cropSize > mean.height()) {
       throw new IllegalArgumentException("crop " + cropSize + " does not fit the " + mean.width() + "x" + mean.height() + " mean image");
     }
@@ -75,7 +66,7 @@ public final class BatchAssembler {
     return classes;
   }
 
-  public Form form() {
+  public BatchForm form() {
     return form;
   }
   /** Where the batch feed gives back the pixel buffers of what it assembled, and the training readers take them. */
@@ -112,7 +103,7 @@ public final class BatchAssembler {
     for (int b = 0; b < samples.size(); b++) {
       labels[b] = samples.get(b).getClassIndex();
     }
-    if (form == Form.PIXELS) {
+    if (form == BatchForm.PIXELS) {
       return Batch.ofPixels(cropSize, pixels(samples), labels);
     }
     return new Batch(samples.size(), 3, cropSize, cropSize, features(samples), labels);

@@ -195,8 +195,8 @@ public final class Trainer implements AutoCloseable {
     CheckpointStore store = new CheckpointStore(Path.of(cfg.checkpointDir()), cfg.keepCheckpoints());
 
     engine = Engines.create(cfg.engine(), spec, deviceOfThisRank(), cfg.devices());
-    // on a GPU the batches go as 8-bit crops, converted there; on the CPU the feed threads convert them
-    assembler = new BatchAssembler(mean, spec.inputSize(), spec.classes(), BatchAssembler.Form.of(engine));
+    // by default 8-bit crops to a GPU, converted there; on the CPU the feed threads convert them
+    assembler = new BatchAssembler(mean, spec.inputSize(), spec.classes(), cfg.batchForm().forEngine(engine));
     group = engine.joinGroup(world);
     // rank 0 alone reads the checkpoint; the others take its state from it, and its weights below
     Resume resume = decode(group.decideOnRankZero("resume", () -> encode(resumeOnRankZero(store, spec))), Resume.class);

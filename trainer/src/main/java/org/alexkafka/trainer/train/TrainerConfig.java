@@ -1,5 +1,6 @@
 package org.alexkafka.trainer.train;
 
+import org.alexkafka.trainer.data.BatchForm;
 import org.alexkafka.trainer.data.ShuffledEpoch;
 import org.alexkafka.trainer.engine.EngineKind;
 import org.alexkafka.trainer.model.AlexNetSpec;
@@ -34,13 +35,14 @@ import org.alexkafka.trainer.model.AlexNetSpec;
  * @param statsTimeoutSeconds how long to wait for the mean image on the stats topic
  * @param engine the deep-learning engine (dl4j or torch); checkpoints are engine-neutral
  * @param device where the engine computes: "cpu", "cuda" or "cuda:N" (torch only)
+ * @param batchForm how batches reach the engine: float features, or 8-bit crops it converts itself
  */
 public record TrainerConfig(Profile profile, int classes, int inputSize, int towers, int batchSize, int epochs,
                             boolean fromBeginning, boolean follow, String checkpointDir, int checkpointEvery,
                             int keepCheckpoints, int shuffleBuffer, int shuffleBlock, LearningRateSchedule.Settings lr,
                             int devices, long seed, String runDir, int logEvery,
                             boolean evalEachEpoch, long maxIterations, long maxSeconds, long statsTimeoutSeconds,
-                            EngineKind engine, String device) {
+                            EngineKind engine, String device, BatchForm batchForm) {
 
   // The defaults: the paper's settings. Constants, so that the command-line options can name them.
   public static final String DEFAULT_PROFILE = "paper";
@@ -64,6 +66,7 @@ public record TrainerConfig(Profile profile, int classes, int inputSize, int tow
   public static final long DEFAULT_STATS_TIMEOUT_SECONDS = 300;
   public static final String DEFAULT_ENGINE = "dl4j";
   public static final String DEFAULT_DEVICE = "cpu";
+  public static final String DEFAULT_BATCH_FORM = "auto";
 
   public TrainerConfig {
     if (profile == null) {
@@ -75,6 +78,9 @@ public record TrainerConfig(Profile profile, int classes, int inputSize, int tow
     }
     if (engine == null) {
       engine = EngineKind.DL4J; // configurations saved before the engine choice
+    }
+    if (batchForm == null) {
+      batchForm = BatchForm.AUTO; // configurations saved before the choice
     }
     if (device == null || device.isBlank()) {
       device = DEFAULT_DEVICE;
@@ -164,6 +170,7 @@ public record TrainerConfig(Profile profile, int classes, int inputSize, int tow
     private long statsTimeoutSeconds = DEFAULT_STATS_TIMEOUT_SECONDS;
     private EngineKind engine = EngineKind.parse(DEFAULT_ENGINE);
     private String device = DEFAULT_DEVICE;
+    private BatchForm batchForm = BatchForm.parse(DEFAULT_BATCH_FORM);
 
     private Builder() {}
 
@@ -174,6 +181,7 @@ public record TrainerConfig(Profile profile, int classes, int inputSize, int tow
       shuffleBlock = c.shuffleBlock; lr = c.lr; devices = c.devices; seed = c.seed; runDir = c.runDir;
       logEvery = c.logEvery; evalEachEpoch = c.evalEachEpoch; maxIterations = c.maxIterations;
       maxSeconds = c.maxSeconds; statsTimeoutSeconds = c.statsTimeoutSeconds; engine = c.engine; device = c.device;
+      batchForm = c.batchForm;
     }
 
     public Builder profile(Profile v) { profile = v; return this; }
@@ -201,11 +209,12 @@ public record TrainerConfig(Profile profile, int classes, int inputSize, int tow
     public Builder statsTimeoutSeconds(long v) { statsTimeoutSeconds = v; return this; }
     public Builder engine(EngineKind v) { engine = v; return this; }
     public Builder device(String v) { device = v; return this; }
+    public Builder batchForm(BatchForm v) { batchForm = v; return this; }
 
     public TrainerConfig build() {
       return new TrainerConfig(profile, classes, inputSize, towers, batchSize, epochs, fromBeginning, follow, checkpointDir,
           checkpointEvery, keepCheckpoints, shuffleBuffer, shuffleBlock, lr, devices, seed, runDir, logEvery, evalEachEpoch,
-          maxIterations, maxSeconds, statsTimeoutSeconds, engine, device);
+          maxIterations, maxSeconds, statsTimeoutSeconds, engine, device, batchForm);
     }
   }
 }

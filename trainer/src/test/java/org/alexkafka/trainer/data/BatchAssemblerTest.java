@@ -90,7 +90,7 @@ class BatchAssemblerTest {
     }
     MeanImage mean = new MeanImage(side, side, m);
     BatchAssembler floats = new BatchAssembler(mean, crop, 5);
-    BatchAssembler eightBit = new BatchAssembler(mean, crop, 5, BatchAssembler.Form.PIXELS);
+    BatchAssembler eightBit = new BatchAssembler(mean, crop, 5, org.alexkafka.trainer.data.BatchForm.PIXELS);
     byte[] previous = null;
     for (int trial = 0; trial < 3; trial++) {
       List<Sample> samples = new java.util.ArrayList<>();

@@ -18,6 +18,7 @@ import org.alexkafka.trainer.cli.EvaluateCommand;
 import org.alexkafka.trainer.data.BatchAssembler;
 import org.alexkafka.trainer.data.ShuffledEpoch;
 import org.alexkafka.trainer.data.MeanImage;
+import org.alexkafka.trainer.data.BatchForm;
 import org.alexkafka.trainer.engine.Batch;
 import org.alexkafka.trainer.engine.EngineKind;
 import org.alexkafka.trainer.engine.Tensors;
@@ -199,6 +200,33 @@ class TrainerIT {
       double moved = resumed.engine().parameters().normRelativeErrors(saved).values().stream()
           .mapToDouble(Double::doubleValue).max().orElseThrow();
       assertThat(moved).isPositive().isFinite();
+    }
+  }
+
+  /**
+   * What a GPU run does, on the CPU: the feed hands the torch engine 8-bit crops and the engine
+   * converts them. The trained weights must be the float feed's, bit for bit (same samples, same
+   * order, the same floats into the network).
+   */
+  @Test
+  void eightBitBatchesConvertedByTheEngineTrainTheFloatFeedsWeights() {
+    TrainerConfig floats = config("floats").withEngine(EngineKind.TORCH, "cpu").toBuilder().batchForm(BatchForm.FLOATS)
+        .maxIterations(6).build();
+    TrainerConfig pixels = config("pixels").withEngine(EngineKind.TORCH, "cpu").toBuilder().batchForm(BatchForm.PIXELS)
+        .maxIterations(6).build();
+    List<SampleRef> seenFloats = new ArrayList<>();
+    List<SampleRef> seenPixels = new ArrayList<>();
+    try (Trainer a = new Trainer(floats, kafka(), new SimpleMeterRegistry());
+         Trainer b = new Trainer(pixels, kafka(), new SimpleMeterRegistry())) {
+      a.onBatchTrained(seenFloats::addAll);
+      b.onBatchTrained(seenPixels::addAll);
+      assertThat(a.run().iteration()).isEqualTo(6);
+      assertThat(b.run().iteration()).isEqualTo(6);
+      assertThat(seenPixels).hasSize(6 * 32).isEqualTo(seenFloats);
+      double diff = b.engine().parameters().maxRelativeError(a.engine().parameters(), 1e-30);
+      assertThat(diff).isZero();
+      Tensors init = org.alexkafka.trainer.engine.ParameterInit.of(floats.spec());
+      assertThat(a.engine().parameters().maxRelativeError(init, 1e-2)).as("the steps moved the weights").isGreaterThan(1e-4);
     }
   }
 }
