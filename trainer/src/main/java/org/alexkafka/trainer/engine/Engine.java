@@ -89,6 +89,20 @@ public interface Engine extends AutoCloseable {
         + "processes (ranks, --shards) needs --engine torch";
   }
 
+  /** The layers whose output goes through a ReLU, in order: what {@link #reluOutputs} gives. */
+  java.util.List<String> RELU_LAYERS = java.util.List.of("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7");
+
+  /**
+   * For checks: the output of each ReLU layer ({@link #RELU_LAYERS}) on {@code batch} in eval
+   * mode, row-major (NCHW for the convolutions; a two-tower layer's halves side by side along the
+   * channels, as one grouped layer gives them). Two engines with the same weights must agree on
+   * which units are zero, but where a pre-activation is zero within float32 rounding they can
+   * take opposite sides of the kink: the equality test screens its batches for such ties with it.
+   */
+  default java.util.Map<String, float[]> reluOutputs(Batch batch) {
+    throw new UnsupportedOperationException("the " + name() + " engine does not show its layers' outputs");
+  }
+
   /** A copy of the parameters, in {@link ParameterLayout}. */
   Tensors parameters();
 

@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
  * check of DL4J's arithmetic (and of libtorch's wiring): LRN, grouped towers, flattening into fc6,
  * weight decay on weights only, the paper's momentum. Dropout is off: the engines draw their masks
  * from different generators. float32 rounding can put the two engines on different sides of a
- * ReLU or max-pooling kink, which no tolerance absorbs; the batches are chosen to have no such
- * tie (see {@link #paperTwoTowers}).
+ * ReLU or max-pooling kink, which no tolerance absorbs; the gradient's batch is screened for ReLU
+ * ties, and the steps' batches are chosen free of them (see {@link #paperTwoTowers}).
  */
 class EnginesAgreeTest {
 
@@ -51,12 +51,16 @@ class EnginesAgreeTest {
    * feeding both conv3 halves match a float64 reference to 6e-7. The zero-bias layers conv1 and
    * conv3 have 710,000 pre-activations per pair of images, and about one random batch in four puts
    * one of them within rounding of the kink: errors of 1e-3..1e-2 at and below one layer, in one
-   * batch, are such a tie, not a wrong op. Batch 12 (gradient) and 13..15 (steps) are tie-free here;
-   * should another CPU or native build make one of them tie, pick other seeds.
+   * batch, are such a tie, not a wrong op. So the gradient's batch is screened ({@link #tieFree}):
+   * seed 11 is skipped here for its conv3 tie, and 12 is used, on whatever CPU or native build the
+   * test runs. The steps' batches (13..15) cannot be screened that way: after a step the two nets'
+   * weights differ by float32 rounding, and their ReLUs then disagree on a few near-zero units in
+   * most batches, mostly without consequence; these seeds were checked on the AVX-512 and the AVX2
+   * build, and a tie there would show as an error of 1e-3 or more in the weights after 3 steps.
    */
   @Test
   void paperTwoTowers() {
-    agree("paper, two towers", AlexNetSpec.paperTwoTowers(), 2, 0.001, 12, 13);
+    agree("paper, two towers", AlexNetSpec.paperTwoTowers(), 2, 0.001, 11, 13);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -65,7 +69,7 @@ class EnginesAgreeTest {
     agree(name, paperSpec, batchSize, learningRate, 11, 100);
   }
 
-  /** The gradient on batch {@code gradientSeed}, then 3 steps on batches {@code stepSeed}, +1, +2. */
+  /** The gradient on the first tie-free batch from seed {@code gradientSeed} on, then 3 steps on batches {@code stepSeed}, +1, +2. */
   private void agree(String name, AlexNetSpec paperSpec, int batchSize, double learningRate, long gradientSeed, long stepSeed) {
     AlexNetSpec spec = paperSpec.withDropout(0);
     Tensors start = ParameterInit.of(spec);
@@ -75,7 +79,7 @@ class EnginesAgreeTest {
       assertThat(dl4j.parameters().maxRelativeError(start, 1e-30)).isZero();
       assertThat(torch.parameters().maxRelativeError(start, 1e-30)).isZero();
 
-      Batch batch = batch(spec, batchSize, gradientSeed);
+      Batch batch = tieFree(name + " gradient", dl4j, torch, spec, batchSize, gradientSeed);
       Engine.Gradient gd = dl4j.gradient(batch, 1);
       Engine.Gradient gt = torch.gradient(batch, 1);
       log.info("{}: loss dl4j {} torch {}", name, gd.loss(), gt.loss());
@@ -100,6 +104,49 @@ class EnginesAgreeTest {
       assertAgree(name + " change over 3 steps", pd.minus(start).normRelativeErrors(pt.minus(start)), 1e-3);
       assertAgree(name + " momentum after 3 steps", dl4j.momentum().normRelativeErrors(torch.momentum()), 1e-3);
     }
+  }
+
+  /** Ties: at most this many units on which the engines' ReLUs disagree; more is no tie but a discrepancy. */
+  private static final int MAX_TIES = 4;
+  /** Seeds tried before giving up (about 1 random paper batch in 4 has a tie). */
+  private static final int TRIES = 10;
+
+  /**
+   * The first batch from seed {@code seed} on on which both engines, holding the same weights,
+   * zero the same ReLU units in every layer. A batch with a few disagreeing units has a
+   * pre-activation at zero within float32 rounding: skipped, and logged. A batch with more fails
+   * the test, as does finding no tie-free batch in {@value #TRIES} seeds.
+   */
+  static Batch tieFree(String what, Engine dl4j, Engine torch, AlexNetSpec spec, int n, long seed) {
+    for (long s = seed; s < seed + TRIES; s++) {
+      Batch b = batch(spec, n, s);
+      Map<String, float[]> d = dl4j.reluOutputs(b);
+      Map<String, float[]> t = torch.reluOutputs(b);
+      int ties = 0;
+      StringBuilder where = new StringBuilder();
+      for (String layer : Engine.RELU_LAYERS) {
+        float[] a = d.get(layer);
+        float[] c = t.get(layer);
+        assertThat(a).as(layer + " output size").hasSameSizeAs(c);
+        int differ = 0;
+        for (int i = 0; i < a.length; i++) {
+          if ((a[i] > 0) != (c[i] > 0)) {
+            differ++;
+          }
+        }
+        if (differ > 0) {
+          where.append(' ').append(layer).append(':').append(differ);
+        }
+        ties += differ;
+      }
+      assertThat(ties).as("%s, batch seed %d: units on which the engines' ReLUs disagree (%s)", what, s, where)
+          .isLessThanOrEqualTo(MAX_TIES);
+      if (ties == 0) {
+        return b;
+      }
+      log.info("{}: batch seed {} skipped, a ReLU tie within float32 rounding ({} unit(s):{})", what, s, ties, where);
+    }
+    throw new AssertionError(what + ": no batch free of ReLU ties in seeds " + seed + ".." + (seed + TRIES - 1));
   }
 
   private static void assertAgree(String what, Map<String, Double> errors) {

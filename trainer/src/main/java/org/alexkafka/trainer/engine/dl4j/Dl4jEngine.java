@@ -133,6 +133,19 @@ public final class Dl4jEngine implements Engine {
   }
 
   @Override
+  public java.util.Map<String, float[]> reluOutputs(Batch batch) {
+    java.util.Map<String, INDArray> acts = net.feedForward(features(batch), false);
+    java.util.Map<String, float[]> out = new java.util.LinkedHashMap<>();
+    for (String layer : RELU_LAYERS) {
+      INDArray a = acts.containsKey(layer) ? acts.get(layer)
+          : Nd4j.concat(1, acts.get(layer + "a"), acts.get(layer + "b")); // the two towers' halves, as one grouped layer
+      out.put(layer, Nd4j.toFlattened('c', a.castTo(DataType.FLOAT)).toFloatVector());
+    }
+    net.clearLayersStates();
+    return out;
+  }
+
+  @Override
   public Tensors parameters() {
     return toLayout(net.params().toFloatVector());
   }

@@ -346,6 +346,30 @@ public final class TorchEngine implements Engine {
   }
 
   @Override
+  public Map<String, float[]> reluOutputs(Batch batch) {
+    open();
+    try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+      net.eval();
+      Map<String, float[]> out = new LinkedHashMap<>();
+      Tensor x = relu(conv1.forward(input(batch)));
+      out.put("conv1", toFloats(x));
+      x = relu(conv2.forward(pool(towerLrn(x))));
+      out.put("conv2", toFloats(x));
+      x = relu(conv3.forward(pool(towerLrn(x))));
+      out.put("conv3", toFloats(x));
+      x = relu(conv4.forward(x));
+      out.put("conv4", toFloats(x));
+      x = relu(conv5.forward(x));
+      out.put("conv5", toFloats(x));
+      x = relu(fc6.forward(pool(x).flatten(1, -1)));
+      out.put("fc6", toFloats(x));
+      out.put("fc7", toFloats(relu(fc7.forward(x))));
+      net.train(true);
+      return out;
+    }
+  }
+
+  @Override
   public Tensors parameters() {
     return copy(params);
   }
