@@ -99,6 +99,11 @@ public final class FeedBench implements Callable<Integer> {
     double waitShare() {
       return waitSeconds / (waitSeconds + stepSeconds);
     }
+
+    Pass plus(Pass other) {
+      return new Pass(samples + other.samples, seconds + other.seconds, waitSeconds + other.waitSeconds,
+          stepSeconds + other.stepSeconds);
+    }
   }
 
   public static void main(String[] args) {
@@ -161,8 +166,12 @@ public final class FeedBench implements Callable<Integer> {
         AlexNetSpec spec = AlexNetSpec.paper().withInputSize(crop);
         try (Engine net = Engines.create(EngineKind.parse(engine), spec, "cpu", 1)) {
           pass(kafka, assembler, false, 100, net, 1); // warm-up
-          Pass withFeed = pass(kafka, assembler, true, 101, net, steps);
-          Pass without = pass(kafka, assembler, false, 102, net, steps);
+          // half the steps each way, then the other half in the other order: neither side always goes first
+          int half = Math.max(1, steps / 2);
+          Pass withFeed = pass(kafka, assembler, true, 101, net, half);
+          Pass without = pass(kafka, assembler, false, 102, net, half);
+          without = without.plus(pass(kafka, assembler, false, 103, net, steps - half));
+          withFeed = withFeed.plus(pass(kafka, assembler, true, 104, net, steps - half));
           System.out.printf(Locale.ROOT, "# paper step, %s engine, batch %d: with the feed %.2f s/step, data wait %.1f%%; "
                   + "same thread %.2f s/step, data wait %.1f%%%n", engine, batch, (withFeed.stepSeconds() + withFeed.waitSeconds()) / steps,
               100 * withFeed.waitShare(), (without.stepSeconds() + without.waitSeconds()) / steps, 100 * without.waitShare());
