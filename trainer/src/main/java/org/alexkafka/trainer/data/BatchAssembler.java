@@ -66,9 +66,6 @@ public final class BatchAssembler {
     return classes;
   }
 
-  public BatchForm form() {
-    return form;
-  }
   /** Where the batch feed gives back the pixel buffers of what it assembled, and the training readers take them. */
   public PixelBuffers pixelBuffers() {
     return pixelBuffers;
@@ -174,9 +171,9 @@ public final class BatchAssembler {
   public float[] features(List<Sample> samples) {
     int plane = cropSize * cropSize;
     int length = samples.size() * 3 * plane;
+    check(samples);
     float[] reused = reused(spare, length);
     float[] out = reused != null ? reused : new float[length];
-    check(samples);
     // The samples are independent: spread over the cores (a paper batch is 19 M values to write).
     IntStream.range(0, samples.size()).parallel().forEach(b -> fill(samples.get(b), out, b * 3 * plane));
     return out;
