@@ -37,16 +37,22 @@ class BatchAssemblerTest {
         .setPixels(ByteBuffer.wrap(px)).build();
   }
 
+  /** A side x side mean image of uniform values in [0, 255). */
+  private static MeanImage randomMean(java.util.Random r, int side) {
+    float[] m = new float[side * side * 3];
+    for (int i = 0; i < m.length; i++) {
+      m[i] = r.nextFloat() * 255;
+    }
+    return new MeanImage(side, side, m);
+  }
+
   @Test
   void equalsThePlainPixelByPixelFormulaOnRandomCropsAlsoInARecycledArray() {
     java.util.Random r = new java.util.Random(3);
     int side = 11;
     int crop = 7;
-    float[] m = new float[side * side * 3];
-    for (int i = 0; i < m.length; i++) {
-      m[i] = r.nextFloat() * 255;
-    }
-    MeanImage mean = new MeanImage(side, side, m);
+    MeanImage mean = randomMean(r, side);
+    float[] m = mean.pixels();
     BatchAssembler assembler = new BatchAssembler(mean, crop, 5);
     float[] previous = null;
     for (int trial = 0; trial < 20; trial++) {
@@ -84,13 +90,9 @@ class BatchAssemblerTest {
     java.util.Random r = new java.util.Random(4);
     int side = 13;
     int crop = 8;
-    float[] m = new float[side * side * 3];
-    for (int i = 0; i < m.length; i++) {
-      m[i] = r.nextFloat() * 255;
-    }
-    MeanImage mean = new MeanImage(side, side, m);
+    MeanImage mean = randomMean(r, side);
     BatchAssembler floats = new BatchAssembler(mean, crop, 5);
-    BatchAssembler eightBit = new BatchAssembler(mean, crop, 5, org.alexkafka.trainer.data.BatchForm.PIXELS);
+    BatchAssembler eightBit = new BatchAssembler(mean, crop, 5, BatchForm.PIXELS);
     byte[] previous = null;
     for (int trial = 0; trial < 3; trial++) {
       List<Sample> samples = new java.util.ArrayList<>();
