@@ -89,17 +89,22 @@ public interface Engine extends AutoCloseable {
         + "processes (ranks, --shards) needs --engine torch";
   }
 
-  /** The layers whose output goes through a ReLU, in order: what {@link #reluOutputs} gives. */
+  /** The layers whose output goes through a ReLU, in order: in what {@link #kinkInputs} gives. */
   java.util.List<String> RELU_LAYERS = java.util.List.of("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7");
 
+  /** The layers whose output a 3x3/2 max pooling reads (pool1, pool2, pool5): in what {@link #kinkInputs} gives. */
+  java.util.List<String> POOLED_LAYERS = java.util.List.of("lrn1", "lrn2", "conv5");
+
   /**
-   * For checks: the output of each ReLU layer ({@link #RELU_LAYERS}) on {@code batch} in eval
-   * mode, row-major (NCHW for the convolutions; a two-tower layer's halves side by side along the
-   * channels, as one grouped layer gives them). Two engines with the same weights must agree on
-   * which units are zero, but where a pre-activation is zero within float32 rounding they can
-   * take opposite sides of the kink: the equality test screens its batches for such ties with it.
+   * For checks: the output of each ReLU layer ({@link #RELU_LAYERS}, after the ReLU) and of each
+   * layer a max pooling reads ({@link #POOLED_LAYERS}) on {@code batch} in eval mode, row-major
+   * (NCHW for the convolutions; a two-tower layer's halves side by side along the channels, as one
+   * grouped layer gives them). Two engines with the same weights must agree on which units are
+   * zero and on which unit of each pooling window is the largest; but where a pre-activation is
+   * zero, or two units of a window are equal, within float32 rounding, they can take opposite sides
+   * of the kink: the equality test screens its batches for such ties with it.
    */
-  default java.util.Map<String, float[]> reluOutputs(Batch batch) {
+  default java.util.Map<String, float[]> kinkInputs(Batch batch) {
     throw new UnsupportedOperationException("the " + name() + " engine does not show its layers' outputs");
   }
 

@@ -133,10 +133,12 @@ public final class Dl4jEngine implements Engine {
   }
 
   @Override
-  public java.util.Map<String, float[]> reluOutputs(Batch batch) {
+  public java.util.Map<String, float[]> kinkInputs(Batch batch) {
     java.util.Map<String, INDArray> acts = net.feedForward(features(batch), false);
     java.util.Map<String, float[]> out = new java.util.LinkedHashMap<>();
-    for (String layer : RELU_LAYERS) {
+    java.util.Set<String> layers = new java.util.LinkedHashSet<>(RELU_LAYERS);
+    layers.addAll(POOLED_LAYERS);
+    for (String layer : layers) {
       INDArray a = acts.containsKey(layer) ? acts.get(layer)
           : Nd4j.concat(1, acts.get(layer + "a"), acts.get(layer + "b")); // the two towers' halves, as one grouped layer
       out.put(layer, Nd4j.toFlattened('c', a.castTo(DataType.FLOAT)).toFloatVector());

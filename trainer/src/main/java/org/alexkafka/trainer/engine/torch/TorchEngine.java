@@ -346,16 +346,20 @@ public final class TorchEngine implements Engine {
   }
 
   @Override
-  public Map<String, float[]> reluOutputs(Batch batch) {
+  public Map<String, float[]> kinkInputs(Batch batch) {
     open();
     try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
       net.eval();
       Map<String, float[]> out = new LinkedHashMap<>();
       Tensor x = relu(conv1.forward(input(batch)));
       out.put("conv1", toFloats(x));
-      x = relu(conv2.forward(pool(towerLrn(x))));
+      x = towerLrn(x);
+      out.put("lrn1", toFloats(x));
+      x = relu(conv2.forward(pool(x)));
       out.put("conv2", toFloats(x));
-      x = relu(conv3.forward(pool(towerLrn(x))));
+      x = towerLrn(x);
+      out.put("lrn2", toFloats(x));
+      x = relu(conv3.forward(pool(x)));
       out.put("conv3", toFloats(x));
       x = relu(conv4.forward(x));
       out.put("conv4", toFloats(x));

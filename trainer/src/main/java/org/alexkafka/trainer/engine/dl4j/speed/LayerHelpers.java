@@ -12,7 +12,6 @@ import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
-import org.deeplearning4j.nn.layers.mkldnn.MKLDNNSubsamplingHelper;
 import org.deeplearning4j.nn.layers.normalization.LocalResponseNormalization;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -25,6 +24,7 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -44,7 +44,10 @@ import java.util.function.Function;
  * </ul>
  * The helpers run libnd4j's own {@code conv2d}/{@code maxpool2d}/{@code lrn} ops (and their
  * {@code _bp}), which use oneDNN when the native build has it. DL4J's oneDNN LRN helper computes
- * the wrong thing in M2.1 (see {@link ChannelLrnHelper}), so LRN gets {@link ChannelLrnHelper}.
+ * the wrong thing in M2.1 (see {@link ChannelLrnHelper}), so LRN gets {@link ChannelLrnHelper}. Max
+ * pooling gets {@link NativeMaxPoolHelper}: libnd4j's own kernels, several times faster than the
+ * oneDNN ones on NCHW data; on CPU {@link #enable(Model)} also puts a {@link NativeSubsamplingLayer}
+ * in each pooling layer's place, as DL4J's own forward pass ignores the helper.
  * Convolution helpers are wrapped in {@link LeanConvHelper}, which spares the backward
  * pass DL4J's second forward convolution, and the input gradient of a convolution that reads the
  * network's input ({@link #enable(Model)} finds those). The layer calls its helper whenever
@@ -107,6 +110,9 @@ public final class LayerHelpers {
      * and on CPU the process-wide native settings for the network's size ({@link NetworkSizeTuning}).
      */
     public static Result enable(Model model) {
+        if ("CPU".equalsIgnoreCase(backend())) {
+            useNativeSubsampling(model);
+        }
         Result result;
         if (model instanceof MultiLayerNetwork net) {
             result = enable(net.getLayers(), readsNetworkInputOnly(net));
@@ -186,14 +192,57 @@ public final class LayerHelpers {
                 boolean inputGradientNeeded = !inputGradientUnneeded.contains(layer);
                 helpers += set(layer, ConvolutionLayer.class, type -> new LeanConvHelper(new MKLDNNConvHelper(type),
                         (ConvolutionLayer) layer, LeanConvHelper.DEFAULT_CHUNK_ELEMENTS, inputGradientNeeded), dt);
-            } else if (layer.getClass() == SubsamplingLayer.class) {
-                helpers += set(layer, SubsamplingLayer.class, MKLDNNSubsamplingHelper::new, dt);
+            } else if (layer.getClass() == SubsamplingLayer.class || layer.getClass() == NativeSubsamplingLayer.class) {
+                helpers += set(layer, SubsamplingLayer.class, unused -> new NativeMaxPoolHelper(), dt);
             } else if (layer.getClass() == LocalResponseNormalization.class) {
                 helpers += set(layer, LocalResponseNormalization.class, unused -> new ChannelLrnHelper(), dt);
             }
         }
         Kind kind = helpers == 0 ? Kind.NONE : nativeHasOneDnn() ? Kind.ONEDNN : Kind.ND4J_NATIVE_OPS;
         return new Result(kind, helpers, count(layers));
+    }
+
+    /**
+     * Puts a {@link NativeSubsamplingLayer} in the place of each plain subsampling layer of the
+     * network (its layer array, MultiLayerNetwork's name map, ComputationGraph's layer vertices),
+     * so that the forward pass uses the pooling helper too.
+     */
+    static void useNativeSubsampling(Model model) {
+        Layer[] layers = model instanceof MultiLayerNetwork n ? n.getLayers() : ((ComputationGraph) model).getLayers();
+        Map<Layer, Layer> swapped = new IdentityHashMap<>();
+        for (int i = 0; i < layers.length; i++) {
+            if (layers[i].getClass() == SubsamplingLayer.class) {
+                Layer replacement = new NativeSubsamplingLayer((SubsamplingLayer) layers[i]);
+                swapped.put(layers[i], replacement);
+                layers[i] = replacement; // getLayers() hands out the network's own array
+            }
+        }
+        if (swapped.isEmpty()) {
+            return;
+        }
+        try {
+            if (model instanceof MultiLayerNetwork net) {
+                Field mapField = MultiLayerNetwork.class.getDeclaredField("layerMap");
+                mapField.setAccessible(true);
+                @SuppressWarnings("unchecked")
+                Map<String, Layer> byName = (Map<String, Layer>) mapField.get(net);
+                byName.replaceAll((name, layer) -> swapped.getOrDefault(layer, layer));
+            } else {
+                Field layerField = LayerVertex.class.getDeclaredField("layer");
+                layerField.setAccessible(true);
+                for (GraphVertex v : ((ComputationGraph) model).getVertices()) {
+                    if (v instanceof LayerVertex lv && swapped.containsKey(lv.getLayer())) {
+                        layerField.set(lv, swapped.get(lv.getLayer()));
+                    }
+                }
+            }
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("DL4J's network classes changed: cannot swap in native subsampling layers", e);
+        }
+        Layer[] check = model instanceof MultiLayerNetwork n ? n.getLayers() : ((ComputationGraph) model).getLayers();
+        if (check != layers) {
+            throw new IllegalStateException("DL4J's getLayers() no longer returns the network's own array");
+        }
     }
 
     /** Removes every helper (DL4J's built-in path); for tests and the bench. */
@@ -288,7 +337,7 @@ public final class LayerHelpers {
         if (layer.getClass() == ConvolutionLayer.class) {
             return ConvolutionLayer.class;
         }
-        if (layer.getClass() == SubsamplingLayer.class) {
+        if (layer.getClass() == SubsamplingLayer.class || layer.getClass() == NativeSubsamplingLayer.class) {
             return SubsamplingLayer.class;
         }
         if (layer.getClass() == LocalResponseNormalization.class) {

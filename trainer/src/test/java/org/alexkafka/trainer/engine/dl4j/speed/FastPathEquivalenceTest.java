@@ -234,6 +234,30 @@ class FastPathEquivalenceTest {
         assertSameLossAndGradients(reference, fast);
         assertEachConvolutionRanForwardOnce(fast);
         assertOnlyFirstConvolutionSkippedItsInputGradient(fast, 1);
+        assertEachMaxPoolRanNatively(fast, 3);
+    }
+
+    /**
+     * Every pooling layer ran libnd4j's own max pooling, once forward and once backward, and the
+     * network finds the swapped-in layer by name as well as by index.
+     */
+    static void assertEachMaxPoolRanNatively(Model model, int poolingLayers) {
+        Layer[] layers = model instanceof MultiLayerNetwork n ? n.getLayers() : ((ComputationGraph) model).getLayers();
+        int pools = 0;
+        for (Layer layer : layers) {
+            if (layer instanceof org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer) {
+                assertThat(layer).isInstanceOf(NativeSubsamplingLayer.class);
+                String name = layer.conf().getLayer().getLayerName();
+                Layer byName = model instanceof MultiLayerNetwork n ? n.getLayer(name) : ((ComputationGraph) model).getLayer(name);
+                assertThat(byName).as("layer %s by name", name).isSameAs(layer);
+                assertThat(layer.getHelper()).isInstanceOf(NativeMaxPoolHelper.class);
+                var helper = (NativeMaxPoolHelper) layer.getHelper();
+                assertThat(helper.forwardPasses()).as("forward passes of layer %s", layer.getIndex()).isEqualTo(1);
+                assertThat(helper.backwardPasses()).as("backward passes of layer %s", layer.getIndex()).isEqualTo(1);
+                pools++;
+            }
+        }
+        assertThat(pools).isEqualTo(poolingLayers);
     }
 
     /**
@@ -331,6 +355,7 @@ class FastPathEquivalenceTest {
         assertSameLossAndGradients(reference, fast);
         assertEachConvolutionRanForwardOnce(fast);
         assertOnlyFirstConvolutionSkippedItsInputGradient(fast, 1);
+        assertEachMaxPoolRanNatively(fast, 3);
     }
 
     @Test
