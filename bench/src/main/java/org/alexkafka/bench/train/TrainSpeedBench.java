@@ -1,5 +1,6 @@
 package org.alexkafka.bench.train;
 
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.alexkafka.trainer.engine.Batch;
 import org.alexkafka.trainer.engine.dl4j.speed.LayerHelpers;
@@ -88,7 +89,9 @@ public final class TrainSpeedBench implements Callable<Integer> {
         /** The CPU's oneDNN build, but DL4J's built-in layers (no helpers). */
         onednn_build_only,
         /** Generic native build with the helpers (libnd4j's own kernels, no oneDNN). */
-        generic_helpers
+        generic_helpers,
+        /** {@code fast}, but max pooling on oneDNN, as DL4J runs it (before {@code NativeMaxPoolHelper}). */
+        onednn_pooling
     }
 
     @Option(names = "--profile", defaultValue = "${env:BENCH_PROFILE:-paper}",
@@ -264,7 +267,7 @@ public final class TrainSpeedBench implements Callable<Integer> {
             }
         }
         String userExtension = System.getProperty(NativeBuildSelector.EXTENSION_PROPERTY);
-        if (userExtension != null && (v == Variant.fast || v == Variant.onednn_build_only)) {
+        if (userExtension != null && (v == Variant.fast || v == Variant.onednn_build_only || v == Variant.onednn_pooling)) {
             cmd.add("-D" + NativeBuildSelector.EXTENSION_PROPERTY + "=" + userExtension);
         }
         cmd.add("-Xmx" + workerHeap);
@@ -428,9 +431,14 @@ public final class TrainSpeedBench implements Callable<Integer> {
         AlexNetSpec spec = profile.spec;
         ComputationGraph net = AlexNet.build(spec);
         String helpers = "none";
-        if (v == Variant.fast || v == Variant.generic_helpers) {
+        if (v == Variant.fast || v == Variant.generic_helpers || v == Variant.onednn_pooling) {
             LayerHelpers.Result r = LayerHelpers.enable(net);
             helpers = r.kind() + "(" + r.helpers() + "/" + r.candidates() + ")";
+            if (v == Variant.onednn_pooling) {
+                Layer[] pools = java.util.Arrays.stream(net.getLayers())
+                        .filter(l -> l instanceof org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer).toArray(Layer[]::new);
+                helpers += "-minus-" + LayerHelpers.disable(pools) + "-pooling";
+            }
         } else {
             LayerHelpers.disable(net);
             NetworkSizeTuning.reset(); // DL4J as shipped: ND4J's BLAS threads, no malloc thresholds for small networks
