@@ -44,7 +44,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class FastPathEquivalenceTest {
     private static final Logger log = LoggerFactory.getLogger(FastPathEquivalenceTest.class);
-    static final int SIZE = 67; // 67 -> conv 11/4 -> 15 -> pool 3/2 -> 7 -> pool -> 3 -> pool -> 1
+    static final int SIZE = 67; // 67, padded by 2 -> conv 11/4 -> 16 -> pool 3/2 -> 7 -> pool -> 3 -> pool -> 1
     static final int CLASSES = 10;
     static final int BATCH = 4;
 
@@ -84,7 +84,7 @@ class FastPathEquivalenceTest {
 
     static MultiLayerNetwork smallAlexNet() {
         var conf = base().list()
-                .layer(conv(11, 4, 0, 8)).layer(lrn()).layer(pool())
+                .layer(conv(11, 4, 2, 8)).layer(lrn()).layer(pool()) // padded like the small profile's conv1
                 .layer(conv(5, 1, 2, 16)).layer(lrn()).layer(pool())
                 .layer(conv(3, 1, 1, 24)).layer(conv(3, 1, 1, 24)).layer(conv(3, 1, 1, 16)).layer(pool())
                 .layer(new DenseLayer.Builder().nOut(32).build())
@@ -235,6 +235,9 @@ class FastPathEquivalenceTest {
         assertEachConvolutionRanForwardOnce(fast);
         assertOnlyFirstConvolutionSkippedItsInputGradient(fast, 1);
         assertEachMaxPoolRanNatively(fast, 3);
+        // conv1's 3 padded channels went through the pre-padded input, the wider layers did not
+        assertThat(((LeanConvHelper) fast.getLayer(0).getHelper()).prePaddedForwardPasses()).isEqualTo(1);
+        assertThat(((LeanConvHelper) fast.getLayer(3).getHelper()).prePaddedForwardPasses()).isZero();
     }
 
     /**
