@@ -110,7 +110,7 @@ public final class LayerHelpers {
      * and on CPU the process-wide native settings for the network's size ({@link NetworkSizeTuning}).
      */
     public static Result enable(Model model) {
-        if ("CPU".equalsIgnoreCase(backend())) {
+        if ("CPU".equalsIgnoreCase(backend()) && (model instanceof MultiLayerNetwork || model instanceof ComputationGraph)) {
             useNativeSubsampling(model);
         }
         Result result;
