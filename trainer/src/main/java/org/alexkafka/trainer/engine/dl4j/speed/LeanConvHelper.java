@@ -142,7 +142,7 @@ public final class LeanConvHelper implements ConvolutionHelper {
      * Input channels up to which a padded convolution gets its input padded first: oneDNN (libnd4j
      * M2.1) runs a padded convolution of 3 channels, conv1 of the small profile, on its gemm
      * kernel (3.7 ms, batch 32, 2 cores, AVX2), the same one on zero-padded input on its JIT kernel
-     * (1.9 ms, plus 0.5-1 ms for the padding copy). Same sums, in another order: outputs agree to
+     * (1.9 ms, plus 0.5-1.4 ms for the padding copy). Same sums, in another order: outputs agree to
      * 2e-5.
      */
     static final long FEW_CHANNELS = 4;

@@ -1,10 +1,8 @@
 package org.alexkafka.trainer.engine.dl4j.speed;
 
-import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.layers.AbstractLayer;
 import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.deeplearning4j.util.ConvolutionUtils;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.exception.ND4JOpProfilerException;
 import org.slf4j.Logger;
@@ -12,6 +10,7 @@ import org.slf4j.LoggerFactory;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
+import java.util.List;
 
 /**
  * DL4J's subsampling layer with its forward pass also going to the layer's helper. In DL4J
@@ -34,18 +33,12 @@ public final class NativeSubsamplingLayer extends SubsamplingLayer {
         if (helper == null || input == null || input.rank() != 4 || (helperCountFail > 0 && layerConf().isCudnnAllowFallback())) {
             return super.activate(training, workspaceMgr); // its input checks and messages, and DL4J's own path
         }
-        assertInputSet(false);
         INDArray in = input.castTo(dataType);
         var conf = layerConf();
         int[] kernel = conf.getKernelSize();
         int[] strides = conf.getStride();
         int[] dilation = conf.getDilation();
-        int[] pad = conf.getPadding();
-        if (convolutionMode == ConvolutionMode.Same) {
-            int[] outSize = ConvolutionUtils.getOutputSize(in, kernel, strides, null, convolutionMode, dilation, conf.getCnn2dDataFormat());
-            pad = ConvolutionUtils.getSameModeTopLeftPadding(outSize, new int[] {(int) in.size(2), (int) in.size(3)},
-                    kernel, strides, dilation);
-        }
+        int[] pad = conf.getPadding(); // NativeMaxPoolHelper works out Same mode's padding itself
         INDArray out;
         try {
             out = helper.activate(in, training, kernel, strides, pad, conf.getPoolingType(), convolutionMode, dilation,
@@ -65,7 +58,7 @@ public final class NativeSubsamplingLayer extends SubsamplingLayer {
 
     /** Every instance field DL4J's layer classes declare, so the swap loses nothing. */
     private static void copyState(SubsamplingLayer from, SubsamplingLayer to) {
-        for (Class<?> c = SubsamplingLayer.class; c != Object.class; c = c.getSuperclass()) {
+        for (Class<?> c : List.of(SubsamplingLayer.class, AbstractLayer.class)) {
             for (Field f : c.getDeclaredFields()) {
                 if (Modifier.isStatic(f.getModifiers())) {
                     continue;
@@ -77,9 +70,6 @@ public final class NativeSubsamplingLayer extends SubsamplingLayer {
                     throw new IllegalStateException("Cannot copy " + c.getSimpleName() + "." + f.getName()
                             + " (DL4J's layer classes changed?)", e);
                 }
-            }
-            if (c == AbstractLayer.class) {
-                break;
             }
         }
     }
