@@ -115,9 +115,9 @@ public final class LayerHelpers {
         }
         Result result;
         if (model instanceof MultiLayerNetwork net) {
-            result = enable(net.getLayers(), readsNetworkInputOnly(net));
+            result = enable(net.getLayers(), readsNetworkInputOnly(net), readsReluOutputOnly(net));
         } else if (model instanceof ComputationGraph graph) {
-            result = enable(graph.getLayers(), readsNetworkInputOnly(graph));
+            result = enable(graph.getLayers(), readsNetworkInputOnly(graph), readsReluOutputOnly(graph));
         } else {
             throw new IllegalArgumentException("Neither MultiLayerNetwork nor ComputationGraph: " + model.getClass().getName());
         }
@@ -135,7 +135,7 @@ public final class LayerHelpers {
      * cannot be made keeps DL4J's built-in path.
      */
     public static Result enable(Layer[] layers) {
-        return enable(layers, Set.of());
+        return enable(layers, Set.of(), Set.of());
     }
 
     /**
@@ -170,11 +170,62 @@ public final class LayerHelpers {
         return result;
     }
 
+    /**
+     * Layers fed by one layer with a plain ReLU activation, with no input preprocessor and no dropout
+     * between them: the gradient they pass back is zeroed by that ReLU wherever their input is 0,
+     * which their {@link ChannelLrnHelper} exploits.
+     */
+    static Set<Layer> readsReluOutputOnly(MultiLayerNetwork net) {
+        Set<Layer> result = Collections.newSetFromMap(new IdentityHashMap<>());
+        Layer[] layers = net.getLayers();
+        for (int i = 1; i < layers.length; i++) {
+            if (net.getLayerWiseConfigurations().getInputPreProcess(i) == null && !hasInputDropout(layers[i])
+                    && hasPlainReluActivation(layers[i - 1])) {
+                result.add(layers[i]);
+            }
+        }
+        return result;
+    }
+
+    static Set<Layer> readsReluOutputOnly(ComputationGraph graph) {
+        Set<Layer> result = Collections.newSetFromMap(new IdentityHashMap<>());
+        GraphVertex[] vertices = graph.getVertices();
+        for (GraphVertex v : vertices) {
+            if (v instanceof LayerVertex lv && lv.getLayerPreProcessor() == null && !hasInputDropout(lv.getLayer())
+                    && v.getInputVertices() != null && v.getInputVertices().length == 1
+                    && isReluOutput(vertices[v.getInputVertices()[0].getVertexIndex()], vertices)) {
+                result.add(lv.getLayer());
+            }
+        }
+        return result;
+    }
+
+    /** A layer with a plain ReLU activation, or a concatenation of such layers' outputs (two towers' maps). */
+    private static boolean isReluOutput(GraphVertex v, GraphVertex[] vertices) {
+        if (v instanceof LayerVertex lv) {
+            return lv.getLayerPreProcessor() == null && hasPlainReluActivation(lv.getLayer());
+        }
+        if (v instanceof org.deeplearning4j.nn.graph.vertex.impl.MergeVertex && v.getInputVertices() != null) {
+            for (VertexIndices in : v.getInputVertices()) {
+                if (!isReluOutput(vertices[in.getVertexIndex()], vertices)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    private static boolean hasPlainReluActivation(Layer layer) {
+        return layer.conf() != null && layer.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BaseLayer conf
+                && LeanConvHelper.derivativeFollowsFromOutput(conf.getActivationFn());
+    }
+
     private static boolean hasInputDropout(Layer layer) {
         return layer.conf() == null || layer.conf().getLayer() == null || layer.conf().getLayer().getIDropout() != null;
     }
 
-    private static Result enable(Layer[] layers, Set<Layer> inputGradientUnneeded) {
+    private static Result enable(Layer[] layers, Set<Layer> inputGradientUnneeded, Set<Layer> fedByRelu) {
         String backend = backend();
         if ("CUDA".equalsIgnoreCase(backend)) {
             return enableCudnn(layers);
@@ -195,7 +246,7 @@ public final class LayerHelpers {
             } else if (layer.getClass() == SubsamplingLayer.class || layer.getClass() == NativeSubsamplingLayer.class) {
                 helpers += set(layer, SubsamplingLayer.class, unused -> new NativeMaxPoolHelper(), dt);
             } else if (layer.getClass() == LocalResponseNormalization.class) {
-                helpers += set(layer, LocalResponseNormalization.class, unused -> new ChannelLrnHelper(), dt);
+                helpers += set(layer, LocalResponseNormalization.class, unused -> new ChannelLrnHelper(ChannelLrnHelper.DEFAULT_CHUNK_ELEMENTS, fedByRelu.contains(layer)), dt);
             }
         }
         Kind kind = helpers == 0 ? Kind.NONE : nativeHasOneDnn() ? Kind.ONEDNN : Kind.ND4J_NATIVE_OPS;

@@ -67,6 +67,10 @@ public final class LeanConvHelper implements ConvolutionHelper {
     private long chunkedBackwardPasses;
     private long weightOnlyBackwardPasses;
     private long prePaddedForwardPasses;
+    private long paddedInputReuses;
+    /** The last forward pass's input and its pre-padded copy (activations workspace), for the weight-only backward pass. */
+    private INDArray recordedInput;
+    private INDArray recordedPadded;
 
     public LeanConvHelper(ConvolutionHelper delegate, AbstractLayer<?> layer) {
         this(delegate, layer, DEFAULT_CHUNK_ELEMENTS);
@@ -126,12 +130,19 @@ public final class LeanConvHelper implements ConvolutionHelper {
                               AlgoMode mode, FwdAlgo fwdAlgo, ConvolutionMode convolutionMode, int[] dilation,
                               CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
         layer.setPreOutput(null);
+        recordedInput = null;
+        recordedPadded = null;
         forwardConvolutions++;
         if (delegate instanceof MKLDNNConvHelper && (pad[0] > 0 || pad[1] > 0) && convolutionMode != ConvolutionMode.Same
                 && format == CNN2DFormat.NCHW && input.rank() == 4 && input.size(1) <= FEW_CHANNELS
                 && dilation[0] == 1 && dilation[1] == 1 && input.dataType() == DataType.FLOAT) {
             prePaddedForwardPasses++;
-            return delegate.preOutput(prePadded(input, kernel, strides, pad, workspaceMgr), weights, bias, kernel, strides,
+            INDArray padded = prePadded(input, kernel, strides, pad, workspaceMgr);
+            if (!inputGradientNeeded) {
+                recordedInput = input;
+                recordedPadded = padded;
+            }
+            return delegate.preOutput(padded, weights, bias, kernel, strides,
                     new int[] {0, 0}, mode, fwdAlgo, convolutionMode, dilation, format, workspaceMgr);
         }
         return delegate.preOutput(input, weights, bias, kernel, strides, pad, mode, fwdAlgo, convolutionMode, dilation,
@@ -146,6 +157,11 @@ public final class LeanConvHelper implements ConvolutionHelper {
      * 2e-5.
      */
     static final long FEW_CHANNELS = 4;
+
+    /** Weight-only backward passes that read the forward pass's padded input instead of padding it again. */
+    public long paddedInputReuses() {
+        return paddedInputReuses;
+    }
 
     /** Forward convolutions that ran on an input padded here first. */
     public long prePaddedForwardPasses() {
@@ -211,6 +227,8 @@ public final class LeanConvHelper implements ConvolutionHelper {
                     workspaceMgr);
         } finally {
             layer.setPreOutput(null); // the output's workspace is recycled after this step
+            recordedInput = null;
+            recordedPadded = null;
         }
     }
 
@@ -267,7 +285,8 @@ public final class LeanConvHelper implements ConvolutionHelper {
      * deconvolution computes besides, the gradient at its input, is a forward convolution of this
      * layer's input: a third of the cost of the input gradient it replaces. The input is copied
      * into a zero-padded scratch array sized so that the deconvolution needs no padding (libnd4j's
-     * deconvolution output size has no room for the rows a truncating convolution leaves out).
+     * deconvolution output size has no room for the rows a truncating convolution leaves out),
+     * unless the forward pass did that already (see {@link #preOutput}) and it fits one chunk.
      * Works a chunk of images at a time (smaller chunks than conv2d_bp's: per image no slower, and
      * the scratch stays small); the bias gradient is the sum of the output gradient over images and
      * positions.
@@ -295,11 +314,19 @@ public final class LeanConvHelper implements ConvolutionHelper {
         if (chunk < batch) {
             chunkedBackwardPasses++;
         }
-        INDArray padded = Nd4j.zeros(input.dataType(), chunk, channels, paddedH, paddedW);
         INDArray discarded = Nd4j.createUninitialized(delta.dataType(), chunk, delta.size(1), outH, outW);
-        INDArray partialWeightGrad = chunk < batch ? Nd4j.createUninitialized(weightGradView.dataType(), weightGradView.shape()) : null;
-        weightGradientInChunks(input, weights, delta, kernel, strides, pad, weightGradView, padded, discarded,
-                partialWeightGrad, usedH, usedW, chunk);
+        INDArray forwardPadded = recordedInput == input ? recordedPadded : null;
+        if (chunk == batch && forwardPadded != null
+                && java.util.Arrays.equals(forwardPadded.shape(), new long[] {batch, channels, paddedH, paddedW})) {
+            // the forward pass padded this very input the same way (the rows and columns a truncating convolution reads)
+            paddedInputReuses++;
+            deconvolutionWeightGradient(delta, weights, forwardPadded, kernel, strides, discarded, weightGradView);
+        } else {
+            INDArray padded = Nd4j.zeros(input.dataType(), chunk, channels, paddedH, paddedW);
+            INDArray partialWeightGrad = chunk < batch ? Nd4j.createUninitialized(weightGradView.dataType(), weightGradView.shape()) : null;
+            weightGradientInChunks(input, weights, delta, kernel, strides, pad, weightGradView, padded, discarded,
+                    partialWeightGrad, usedH, usedW, chunk);
+        }
         biasGradView.assign(delta.sum(0, 2, 3).reshape(biasGradView.shape()));
         Gradient gradient = new DefaultGradient();
         gradient.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGradView);
@@ -317,20 +344,27 @@ public final class LeanConvHelper implements ConvolutionHelper {
             INDArray paddedChunk = images(padded, 0, to - from);
             paddedChunk.get(all(), all(), interval(pad[0], pad[0] + usedH), interval(pad[1], pad[1] + usedW))
                     .assign(images(input, from, to).get(all(), all(), interval(0, usedH), interval(0, usedW)));
-            Nd4j.exec(DynamicCustomOp.builder("deconv2d_bp")
-                    .addInputs(images(delta, from, to), weights, paddedChunk)
-                    .addOutputs(images(discarded, 0, to - from), first ? weightGradView : partialWeightGrad)
-                    .addIntegerArguments(kernel[0], kernel[1], strides[0], strides[1],
-                            0, 0,  // no padding: it is in the scratch array
-                            1, 1,  // no dilation
-                            0,     // explicit padding
-                            0,     // NCHW
-                            1)     // deconvolution weights [iC, oC, kH, kW] = this layer's [oC, iC, kH, kW]
-                    .build());
+            deconvolutionWeightGradient(images(delta, from, to), weights, paddedChunk, kernel, strides,
+                    images(discarded, 0, to - from), first ? weightGradView : partialWeightGrad);
             if (!first) {
                 weightGradView.addi(partialWeightGrad);
             }
         }
+    }
+
+    /** libnd4j's {@code deconv2d_bp}, whose weight gradient is this layer's: see {@link #weightGradientOnly}. */
+    private static void deconvolutionWeightGradient(INDArray delta, INDArray weights, INDArray padded, int[] kernel,
+                                                    int[] strides, INDArray discarded, INDArray weightGrad) {
+        Nd4j.exec(DynamicCustomOp.builder("deconv2d_bp")
+                .addInputs(delta, weights, padded)
+                .addOutputs(discarded, weightGrad)
+                .addIntegerArguments(kernel[0], kernel[1], strides[0], strides[1],
+                        0, 0,  // no padding: it is in the padded input
+                        1, 1,  // no dilation
+                        0,     // explicit padding
+                        0,     // NCHW
+                        1)     // deconvolution weights [iC, oC, kH, kW] = this layer's [oC, iC, kH, kW]
+                .build());
     }
 
     @Override

@@ -87,7 +87,7 @@ class ChannelLrnHelperTest {
         INDArray x = Nd4j.rand(DataType.DOUBLE, 5, 9, 3, 4).subi(0.5).muli(80);
         INDArray e = Nd4j.rand(DataType.DOUBLE, x.shape()).subi(0.5);
         ChannelLrnHelper whole = new ChannelLrnHelper();
-        ChannelLrnHelper chunked = new ChannelLrnHelper(250);
+        ChannelLrnHelper chunked = new ChannelLrnHelper(250, false);
         assertThat(whole.chunkSize(x)).isEqualTo(5);
         assertThat(chunked.chunkSize(x)).isEqualTo(2);
         INDArray forwardWhole = whole.activate(x, true, K, N, ALPHA, BETA, NO_WS);
@@ -113,5 +113,47 @@ class ChannelLrnHelperTest {
         layer.activate(true, NO_WS);
         INDArray builtIn = layer.backpropGradient(e, NO_WS).getSecond();
         assertThat(rel(builtIn, numeric)).isGreaterThan(1e-4);
+    }
+
+    /** A ReLU's output: the input with its negative half set to exact zeros. */
+    static INDArray reluInput() {
+        INDArray x = input();
+        return x.mul(x.gt(0).castTo(x.dataType()));
+    }
+
+    @Test
+    void backwardFromTheForwardOutputEqualsFiniteDifferencesWhereverTheReluPassesGradient() {
+        INDArray x = reluInput();
+        INDArray e = Nd4j.rand(DataType.DOUBLE, x.shape()).subi(0.5);
+        INDArray passes = x.gt(0).castTo(DataType.DOUBLE);
+        assertThat(passes.sumNumber().doubleValue()).as("zeros and positives both present").isBetween(50.0, 166.0);
+        INDArray numeric = numericGradient(new ReferenceLrnHelper(), x, e);
+        ChannelLrnHelper helper = new ChannelLrnHelper(120, true); // 108 elements per image: a chunk per image
+        helper.activate(x, true, K, N, ALPHA, BETA, NO_WS);
+        INDArray fromOutput = helper.backpropGradient(x, e, K, N, ALPHA, BETA, NO_WS).getSecond();
+        assertThat(helper.outputReusingBackwardPasses()).isEqualTo(1);
+        assertThat(rel(fromOutput, numeric.mul(passes))).isLessThan(1e-7);
+        assertThat(fromOutput.mul(passes.rsub(1)).amaxNumber().doubleValue()).as("0 where the ReLU stops the gradient").isZero();
+        // the exact gradient is not 0 there: the shortcut is what the ReLU makes of it, not what LRN gives
+        assertThat(numeric.mul(passes.rsub(1)).amaxNumber().doubleValue()).isGreaterThan(1e-3);
+    }
+
+    @Test
+    void backwardWithoutItsForwardPassOnTheSameInputIsTheExactOne() {
+        INDArray x = reluInput();
+        INDArray e = Nd4j.rand(DataType.DOUBLE, x.shape()).subi(0.5);
+        INDArray exact = new ChannelLrnHelper(250, false).backpropGradient(x, e, K, N, ALPHA, BETA, NO_WS).getSecond();
+        ChannelLrnHelper helper = new ChannelLrnHelper(250, true);
+        helper.activate(x.dup(), true, K, N, ALPHA, BETA, NO_WS);           // another array
+        INDArray afterOtherInput = helper.backpropGradient(x, e, K, N, ALPHA, BETA, NO_WS).getSecond();
+        helper.activate(x, false, K, N, ALPHA, BETA, NO_WS);                // inference: nothing recorded
+        INDArray afterInference = helper.backpropGradient(x, e, K, N, ALPHA, BETA, NO_WS).getSecond();
+        helper.activate(x, true, K, N, ALPHA, BETA, NO_WS);
+        helper.backpropGradient(x, e, K, N, ALPHA, BETA, NO_WS);
+        INDArray secondBackward = helper.backpropGradient(x, e, K, N, ALPHA, BETA, NO_WS).getSecond(); // record used up
+        assertThat(helper.outputReusingBackwardPasses()).isEqualTo(1);
+        assertThat(rel(afterOtherInput, exact)).isLessThan(1e-12);
+        assertThat(rel(afterInference, exact)).isLessThan(1e-12);
+        assertThat(rel(secondBackward, exact)).isLessThan(1e-12);
     }
 }

@@ -232,12 +232,28 @@ class FastPathEquivalenceTest {
         assertThat(fast.getLayer(1).getHelper()).isInstanceOf(ChannelLrnHelper.class);
 
         assertSameLossAndGradients(reference, fast);
+        assertEachLrnReusedItsOutput(fast, 2);
         assertEachConvolutionRanForwardOnce(fast);
         assertOnlyFirstConvolutionSkippedItsInputGradient(fast, 1);
         assertEachMaxPoolRanNatively(fast, 3);
         // conv1's 3 padded channels went through the pre-padded input, the wider layers did not
         assertThat(((LeanConvHelper) fast.getLayer(0).getHelper()).prePaddedForwardPasses()).isEqualTo(1);
+        assertThat(((LeanConvHelper) fast.getLayer(0).getHelper()).paddedInputReuses())
+                .as("its weight gradient read the forward pass's padded input").isEqualTo(1);
         assertThat(((LeanConvHelper) fast.getLayer(3).getHelper()).prePaddedForwardPasses()).isZero();
+    }
+
+    /** Every LRN layer's backward pass worked from its forward pass's output (its input is a ReLU's). */
+    static void assertEachLrnReusedItsOutput(Model model, int lrnLayers) {
+        Layer[] layers = model instanceof ComputationGraph g ? g.getLayers() : ((MultiLayerNetwork) model).getLayers();
+        int seen = 0;
+        for (Layer layer : layers) {
+            if (layer.getHelper() instanceof ChannelLrnHelper lrn) {
+                assertThat(lrn.outputReusingBackwardPasses()).as(layer.conf().getLayer().getLayerName()).isEqualTo(1);
+                seen++;
+            }
+        }
+        assertThat(seen).isEqualTo(lrnLayers);
     }
 
     /**
@@ -329,18 +345,21 @@ class FastPathEquivalenceTest {
                 LayerHelpers.replaceHelper(layer, new LeanConvHelper(conv.delegate(), (AbstractLayer<?>) layer, 45_000,
                         conv.inputGradientNeeded() || conv1InputGradient));
                 chunked++;
-            } else if (layer.getHelper() instanceof ChannelLrnHelper) {
+            } else if (layer.getHelper() instanceof ChannelLrnHelper lrn) {
                 // LRN1 8 x 15 x 15 = 1800 per image, LRN2 16 x 7 x 7 = 784: chunks of 1 image, and of 3 and 1
-                LayerHelpers.replaceHelper(layer, new ChannelLrnHelper(3000));
+                assertThat(lrn.inputFromRelu()).as("fed by conv1 and conv2's ReLU").isTrue();
+                LayerHelpers.replaceHelper(layer, new ChannelLrnHelper(3000, lrn.inputFromRelu()));
                 chunked++;
             }
         }
         assertThat(chunked).isEqualTo(7);
         assertSameLossAndGradients(reference, fast);
+        assertEachLrnReusedItsOutput(fast, 2);
         assertEachConvolutionRanForwardOnce(fast);
         var conv1 = (LeanConvHelper) fast.getLayer(0).getHelper();
         assertThat(conv1.chunkedBackwardPasses()).as("conv1's backward pass ran in chunks").isEqualTo(1);
         assertThat(conv1.weightOnlyBackwardPasses()).isEqualTo(conv1InputGradient ? 0 : 1);
+        assertThat(conv1.paddedInputReuses()).as("chunks of images pad their own copies").isZero();
         assertThat(((LeanConvHelper) fast.getLayer(3).getHelper()).chunkedBackwardPasses()).isZero();
     }
 
@@ -359,6 +378,7 @@ class FastPathEquivalenceTest {
         assertEachConvolutionRanForwardOnce(fast);
         assertOnlyFirstConvolutionSkippedItsInputGradient(fast, 1);
         assertEachMaxPoolRanNatively(fast, 3);
+        assertEachLrnReusedItsOutput(fast, 2);
     }
 
     @Test
