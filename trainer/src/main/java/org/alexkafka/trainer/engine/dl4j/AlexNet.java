@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * <p>LRN: b = a / (k + alpha * sum over n=5 adjacent maps of a^2)^beta, k=2, alpha=1e-4, beta=0.75
  * (DL4J's layer uses exactly this form: alpha is not divided by n; a test checks it). Init: weights
  * N(0, 0.01); biases 1 in conv2, conv4, conv5, fc6, fc7 and 0 elsewhere. Weight decay 0.0005 on
- * weights only (DL4J's l2, added to the gradient before the updater) and the paper's momentum
+ * weights only ({@link PaperWeightDecay}: DL4J's l2, added to the gradient before the updater, left out of
+ * the score) and the paper's momentum
  * update ({@link PaperMomentum}); no gradient normalisation or clipping.
  *
  * <p>Dropout: DL4J's {@code dropOut(p)} takes a RETAIN probability and applies it to a layer's
@@ -87,7 +88,7 @@ public final class AlexNet {
         .updater(new PaperMomentum(Paper.INITIAL_LEARNING_RATE, Paper.MOMENTUM))
         .weightInit(new WeightInitDistribution(new NormalDistribution(0, spec.initStd())))
         .biasInit(0)
-        .l2(Paper.WEIGHT_DECAY)
+        .regularization(java.util.List.of(new PaperWeightDecay(Paper.WEIGHT_DECAY))) // weights only
         .gradientNormalization(GradientNormalization.None)
         .convolutionMode(ConvolutionMode.Truncate)
         .graphBuilder()

@@ -96,7 +96,8 @@ public final class Dl4jEngine implements Engine {
   @Override
   public double trainStep(Batch batch, long stepSeed) {
     DataSet data = dataSet(batch);
-    // DL4J's score adds the weight-decay term 0.5·λ·Σw² of the weights before the update: taken off exactly
+    // the data loss: PaperWeightDecay adds nothing to DL4J's score; a network restored from an older checkpoint (DL4J's
+    // L2Regularization) adds 0.5·λ·Σw² of the weights before the update, taken off exactly
     double regularization = net.calcRegularizationScore(true);
     double score;
     if (parallel != null) {
