@@ -111,7 +111,7 @@ public final class LayerHelpers {
      */
     public static Result enable(Model model) {
         if ("CPU".equalsIgnoreCase(backend()) && (model instanceof MultiLayerNetwork || model instanceof ComputationGraph)) {
-            useNativeSubsampling(model);
+            swapInFastLayers(model);
         }
         Result result;
         if (model instanceof MultiLayerNetwork net) {
@@ -236,6 +236,9 @@ public final class LayerHelpers {
         }
         int helpers = 0;
         for (Layer layer : layers) {
+            if (layer instanceof OutputReusingDenseLayer dense) {
+                dense.setReuseOutput(true);
+            }
             DataType dt = layer instanceof AbstractLayer<?> al && al.getDataType() != null ? al.getDataType() : Nd4j.defaultFloatingPointType();
             // Exact classes: subclasses (Deconvolution2D, 1-D conv/pooling, depthwise...) compute
             // something else than the conv2d/maxpool2d ops these helpers call.
@@ -255,15 +258,23 @@ public final class LayerHelpers {
 
     /**
      * Puts a {@link NativeSubsamplingLayer} in the place of each plain subsampling layer of the
-     * network (its layer array, MultiLayerNetwork's name map, ComputationGraph's layer vertices),
-     * so that the forward pass uses the pooling helper too.
+     * network, and an {@link OutputReusingDenseLayer} in the place of each plain fully connected
+     * layer with a plain ReLU (in its layer array, MultiLayerNetwork's name map, ComputationGraph's
+     * layer vertices), so that the pooling's forward pass uses its helper too and the dense layers'
+     * backward passes do not recompute their forward passes.
      */
-    static void useNativeSubsampling(Model model) {
+    static void swapInFastLayers(Model model) {
         Layer[] layers = model instanceof MultiLayerNetwork n ? n.getLayers() : ((ComputationGraph) model).getLayers();
         Map<Layer, Layer> swapped = new IdentityHashMap<>();
         for (int i = 0; i < layers.length; i++) {
+            Layer replacement = null;
             if (layers[i].getClass() == SubsamplingLayer.class) {
-                Layer replacement = new NativeSubsamplingLayer((SubsamplingLayer) layers[i]);
+                replacement = new NativeSubsamplingLayer((SubsamplingLayer) layers[i]);
+            } else if (layers[i].getClass() == org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer.class
+                    && hasPlainReluActivation(layers[i])) {
+                replacement = new OutputReusingDenseLayer((org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer) layers[i]);
+            }
+            if (replacement != null) {
                 swapped.put(layers[i], replacement);
                 layers[i] = replacement; // getLayers() hands out the network's own array
             }
@@ -288,7 +299,7 @@ public final class LayerHelpers {
                 }
             }
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("DL4J's network classes changed: cannot swap in native subsampling layers", e);
+            throw new IllegalStateException("DL4J's network classes changed: cannot swap in the fast layer classes", e);
         }
     }
 
@@ -304,6 +315,9 @@ public final class LayerHelpers {
     public static int disable(Layer... layers) {
         int removed = 0;
         for (Layer layer : layers) {
+            if (layer instanceof OutputReusingDenseLayer dense) {
+                dense.setReuseOutput(false);
+            }
             Class<?> owner = ownerOf(layer);
             if (owner != null && layer.getHelper() != null) {
                 writeHelper(layer, owner, null);

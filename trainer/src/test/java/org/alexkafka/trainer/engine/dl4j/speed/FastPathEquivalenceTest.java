@@ -233,6 +233,7 @@ class FastPathEquivalenceTest {
 
         assertSameLossAndGradients(reference, fast);
         assertEachLrnReusedItsOutput(fast, 2);
+        assertEachReluDenseLayerReusedItsOutput(fast, 2);
         assertEachConvolutionRanForwardOnce(fast);
         assertOnlyFirstConvolutionSkippedItsInputGradient(fast, 1);
         assertEachMaxPoolRanNatively(fast, 3);
@@ -241,6 +242,23 @@ class FastPathEquivalenceTest {
         assertThat(((LeanConvHelper) fast.getLayer(0).getHelper()).paddedInputReuses())
                 .as("its weight gradient read the forward pass's padded input").isEqualTo(1);
         assertThat(((LeanConvHelper) fast.getLayer(3).getHelper()).prePaddedForwardPasses()).isZero();
+    }
+
+    /** Every fully connected ReLU layer was swapped for one whose backward pass reused its output, found by name too. */
+    static void assertEachReluDenseLayerReusedItsOutput(Model model, int denseLayers) {
+        Layer[] layers = model instanceof ComputationGraph g ? g.getLayers() : ((MultiLayerNetwork) model).getLayers();
+        int seen = 0;
+        for (Layer layer : layers) {
+            assertThat(layer.getClass()).isNotEqualTo(org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer.class);
+            if (layer instanceof OutputReusingDenseLayer dense) {
+                String name = layer.conf().getLayer().getLayerName();
+                assertThat(dense.reusedOutputs()).as(name).isEqualTo(1);
+                Layer byName = model instanceof ComputationGraph g ? g.getLayer(name) : ((MultiLayerNetwork) model).getLayer(name);
+                assertThat(byName).isSameAs(layer);
+                seen++;
+            }
+        }
+        assertThat(seen).isEqualTo(denseLayers);
     }
 
     /** Every LRN layer's backward pass worked from its forward pass's output (its input is a ReLU's). */
@@ -363,6 +381,28 @@ class FastPathEquivalenceTest {
         assertThat(((LeanConvHelper) fast.getLayer(3).getHelper()).chunkedBackwardPasses()).isZero();
     }
 
+    /** Helpers switched off again: the swapped-in dense layers run DL4J's own backward pass, recomputation included. */
+    @Test
+    void disablingTheFastPathAlsoStopsTheDenseLayersReusingTheirOutput() {
+        MultiLayerNetwork reference = smallAlexNet();
+        MultiLayerNetwork fast = smallAlexNet();
+        fast.setParams(reference.params().dup());
+        useReferencePath(reference);
+        LayerHelpers.enable(fast);
+        useReferencePath(fast);
+        assertSameLossAndGradients(reference, fast);
+        long reused = 0;
+        int dense = 0;
+        for (Layer layer : fast.getLayers()) {
+            if (layer instanceof OutputReusingDenseLayer d) {
+                reused += d.reusedOutputs();
+                dense++;
+            }
+        }
+        assertThat(dense).isEqualTo(2);
+        assertThat(reused).isZero();
+    }
+
     @Test
     void groupedConvolutionGraphFastPathEqualsBuiltInPath() {
         ComputationGraph reference = smallGroupedAlexNet();
@@ -379,6 +419,7 @@ class FastPathEquivalenceTest {
         assertOnlyFirstConvolutionSkippedItsInputGradient(fast, 1);
         assertEachMaxPoolRanNatively(fast, 3);
         assertEachLrnReusedItsOutput(fast, 2);
+        assertEachReluDenseLayerReusedItsOutput(fast, 1);
     }
 
     @Test
