@@ -38,7 +38,8 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
  * batch. DL4J's layer working-memory workspace keeps its largest request for the whole run, and
  * whole-batch temporaries made LRN1 its largest (two 149 MB arrays at batch 128).
  *
- * <p>One instance per layer (it keeps a band matrix for its chunk size), not thread-safe.
+ * <p>One instance per layer (it keeps its window-sum constants and, between a training forward pass and
+ * its backward pass, that pass's input and output), not thread-safe.
  */
 public final class ChannelLrnHelper implements LocalResponseNormalizationHelper {
     /** Scratch budget per array: 2M floats (8 MB), 7 of conv1's 96x55x55 maps per chunk. */

@@ -203,7 +203,7 @@ public final class LayerHelpers {
     /** A layer with a plain ReLU activation, or a concatenation of such layers' outputs (two towers' maps). */
     private static boolean isReluOutput(GraphVertex v, GraphVertex[] vertices) {
         if (v instanceof LayerVertex lv) {
-            return lv.getLayerPreProcessor() == null && hasPlainReluActivation(lv.getLayer());
+            return hasPlainReluActivation(lv.getLayer());
         }
         if (v instanceof org.deeplearning4j.nn.graph.vertex.impl.MergeVertex && v.getInputVertices() != null) {
             for (VertexIndices in : v.getInputVertices()) {
