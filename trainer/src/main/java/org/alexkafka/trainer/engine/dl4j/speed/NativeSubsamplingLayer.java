@@ -8,8 +8,6 @@ import org.nd4j.linalg.exception.ND4JOpProfilerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.List;
 
 /**
@@ -25,7 +23,7 @@ public final class NativeSubsamplingLayer extends SubsamplingLayer {
     /** A layer in {@code original}'s place: all of its state (input, index, listeners, helper...) copied. */
     public NativeSubsamplingLayer(SubsamplingLayer original) {
         super(original.conf(), original.getDataType());
-        copyState(original, this);
+        LayerState.copy(original, this, List.of(SubsamplingLayer.class, AbstractLayer.class));
     }
 
     @Override
@@ -54,23 +52,5 @@ public final class NativeSubsamplingLayer extends SubsamplingLayer {
             out = null;
         }
         return out != null ? out : super.activate(training, workspaceMgr);
-    }
-
-    /** Every instance field DL4J's layer classes declare, so the swap loses nothing. */
-    private static void copyState(SubsamplingLayer from, SubsamplingLayer to) {
-        for (Class<?> c : List.of(SubsamplingLayer.class, AbstractLayer.class)) {
-            for (Field f : c.getDeclaredFields()) {
-                if (Modifier.isStatic(f.getModifiers())) {
-                    continue;
-                }
-                try {
-                    f.setAccessible(true);
-                    f.set(to, f.get(from));
-                } catch (ReflectiveOperationException | RuntimeException e) {
-                    throw new IllegalStateException("Cannot copy " + c.getSimpleName() + "." + f.getName()
-                            + " (DL4J's layer classes changed?)", e);
-                }
-            }
-        }
     }
 }

@@ -8,8 +8,6 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.List;
 
 /**
@@ -32,7 +30,7 @@ public final class OutputReusingDenseLayer extends DenseLayer {
     /** A layer in {@code original}'s place: all of its state (parameters, gradient views, input, index...) copied. */
     public OutputReusingDenseLayer(DenseLayer original) {
         super(original.conf(), original.getDataType());
-        copyState(original, this);
+        LayerState.copy(original, this, List.of(DenseLayer.class, BaseLayer.class, AbstractLayer.class));
     }
 
     /** Backward passes that used the forward pass's output instead of recomputing the pre-activation. */
@@ -81,23 +79,5 @@ public final class OutputReusingDenseLayer extends DenseLayer {
     public void setInput(INDArray input, LayerWorkspaceMgr workspaceMgr) {
         recordedOutput = null; // a new input: the output recorded for the old one is not this one's
         super.setInput(input, workspaceMgr);
-    }
-
-    /** Every instance field DL4J's layer classes declare, so the swap loses nothing. */
-    private static void copyState(DenseLayer from, DenseLayer to) {
-        for (Class<?> c : List.of(DenseLayer.class, BaseLayer.class, AbstractLayer.class)) {
-            for (Field f : c.getDeclaredFields()) {
-                if (Modifier.isStatic(f.getModifiers())) {
-                    continue;
-                }
-                try {
-                    f.setAccessible(true);
-                    f.set(to, f.get(from));
-                } catch (ReflectiveOperationException | RuntimeException e) {
-                    throw new IllegalStateException("Cannot copy " + c.getSimpleName() + "." + f.getName()
-                            + " (DL4J's layer classes changed?)", e);
-                }
-            }
-        }
     }
 }
