@@ -18,9 +18,10 @@ import java.util.List;
  * {@code relu(z)} is {@code > 0}; the output is still in the activations workspace during the
  * backward pass (it is the next layer's input). So this layer keeps its output from the training
  * forward pass and gives it to the derivative, as {@link LeanConvHelper} does for convolutions.
- * Saves 3 matrix products and 3 bias adds per step in AlexNet (fc6, fc7 and, on the small profile,
- * about 2% of a step by JFR samples of the training thread). Same configuration, parameters and serialised form as the layer it
- * replaces; {@link LayerHelpers#enable} swaps it in for layers with a plain ReLU.
+ * Saves 2 matrix products and 2 bias adds per step in AlexNet (fc6 and fc7; on the small profile
+ * about 2% of a step, by JFR samples of the training thread). Same configuration, parameters and
+ * serialised form as the layer it replaces; {@link LayerHelpers#enable} swaps it in for layers
+ * with a plain ReLU.
  */
 public final class OutputReusingDenseLayer extends DenseLayer {
     private INDArray recordedOutput;
