@@ -153,8 +153,16 @@ class FastPathEquivalenceTest {
      * The straightforward path: DL4J's built-in convolution and pooling, and LRN written out
      * channel by channel ({@link ReferenceLrnHelper}; DL4J's built-in LRN backward is off).
      */
+    static Layer[] layersOf(Model model) {
+        return model instanceof MultiLayerNetwork n ? n.getLayers() : ((ComputationGraph) model).getLayers();
+    }
+
+    static Layer layerNamed(Model model, String name) {
+        return model instanceof MultiLayerNetwork n ? n.getLayer(name) : ((ComputationGraph) model).getLayer(name);
+    }
+
     static void useReferencePath(Model model) {
-        Layer[] layers = model instanceof MultiLayerNetwork n ? n.getLayers() : ((ComputationGraph) model).getLayers();
+        Layer[] layers = layersOf(model);
         LayerHelpers.disable(layers);
         for (Layer layer : layers) {
             if (layer instanceof org.deeplearning4j.nn.layers.normalization.LocalResponseNormalization) {
@@ -188,7 +196,7 @@ class FastPathEquivalenceTest {
     /** DL4J silently switches a layer back to its built-in path after a helper failure. */
     static void assertNoHelperFailed(Model model) {
         assertThat(LayerHelpers.fallbacks(model)).isZero();
-        Layer[] layers = model instanceof MultiLayerNetwork n ? n.getLayers() : ((ComputationGraph) model).getLayers();
+        Layer[] layers = layersOf(model);
         for (Layer layer : layers) {
             if (layer.getHelper() != null) {
                 assertThat(helperFailures(layer)).as("helper failures of layer %s", layer.getIndex()).isZero();
@@ -246,14 +254,14 @@ class FastPathEquivalenceTest {
 
     /** Every fully connected ReLU layer was swapped for one whose backward pass reused its output, found by name too. */
     static void assertEachReluDenseLayerReusedItsOutput(Model model, int denseLayers) {
-        Layer[] layers = model instanceof ComputationGraph g ? g.getLayers() : ((MultiLayerNetwork) model).getLayers();
+        Layer[] layers = layersOf(model);
         int seen = 0;
         for (Layer layer : layers) {
             assertThat(layer.getClass()).isNotEqualTo(org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer.class);
             if (layer instanceof OutputReusingDenseLayer dense) {
                 String name = layer.conf().getLayer().getLayerName();
                 assertThat(dense.reusedOutputs()).as(name).isEqualTo(1);
-                Layer byName = model instanceof ComputationGraph g ? g.getLayer(name) : ((MultiLayerNetwork) model).getLayer(name);
+                Layer byName = layerNamed(model, name);
                 assertThat(byName).isSameAs(layer);
                 seen++;
             }
@@ -263,7 +271,7 @@ class FastPathEquivalenceTest {
 
     /** Every LRN layer's backward pass worked from its forward pass's output (its input is a ReLU's). */
     static void assertEachLrnReusedItsOutput(Model model, int lrnLayers) {
-        Layer[] layers = model instanceof ComputationGraph g ? g.getLayers() : ((MultiLayerNetwork) model).getLayers();
+        Layer[] layers = layersOf(model);
         int seen = 0;
         for (Layer layer : layers) {
             if (layer.getHelper() instanceof ChannelLrnHelper lrn) {
@@ -279,13 +287,13 @@ class FastPathEquivalenceTest {
      * network finds the swapped-in layer by name as well as by index.
      */
     static void assertEachMaxPoolRanNatively(Model model, int poolingLayers) {
-        Layer[] layers = model instanceof MultiLayerNetwork n ? n.getLayers() : ((ComputationGraph) model).getLayers();
+        Layer[] layers = layersOf(model);
         int pools = 0;
         for (Layer layer : layers) {
             if (layer instanceof org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer) {
                 assertThat(layer).isInstanceOf(NativeSubsamplingLayer.class);
                 String name = layer.conf().getLayer().getLayerName();
-                Layer byName = model instanceof MultiLayerNetwork n ? n.getLayer(name) : ((ComputationGraph) model).getLayer(name);
+                Layer byName = layerNamed(model, name);
                 assertThat(byName).as("layer %s by name", name).isSameAs(layer);
                 assertThat(layer.getHelper()).isInstanceOf(NativeMaxPoolHelper.class);
                 var helper = (NativeMaxPoolHelper) layer.getHelper();
@@ -302,7 +310,7 @@ class FastPathEquivalenceTest {
      * computed weight and bias gradients only; every other convolution its input gradient too.
      */
     static void assertOnlyFirstConvolutionSkippedItsInputGradient(Model model, int firstLayers) {
-        Layer[] layers = model instanceof MultiLayerNetwork n ? n.getLayers() : ((ComputationGraph) model).getLayers();
+        Layer[] layers = layersOf(model);
         int skipped = 0;
         for (Layer layer : layers) {
             if (layer.getHelper() instanceof LeanConvHelper helper) {
@@ -322,7 +330,7 @@ class FastPathEquivalenceTest {
      * taken: the backward pass took ReLU's derivative from the stored output (DL4J alone runs it twice).
      */
     static void assertEachConvolutionRanForwardOnce(Model model) {
-        Layer[] layers = model instanceof MultiLayerNetwork n ? n.getLayers() : ((ComputationGraph) model).getLayers();
+        Layer[] layers = layersOf(model);
         int convolutions = 0;
         for (Layer layer : layers) {
             if (layer.getHelper() instanceof LeanConvHelper helper) {
